@@ -1,0 +1,22 @@
+#ifndef LITUV_CUV_SHIM_H
+#define LITUV_CUV_SHIM_H
+
+#include <uv.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+/// Sets SO_REUSEPORT on a socket (libuv 1.44 has no flag for it). Returns 0 or -errno.
+static inline int CUV_set_reuseport(uv_os_sock_t fd) {
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) { return -errno; }
+    return 0;
+}
+
+#include <errno.h>
+#include <sys/prctl.h>
+
+/// Names the calling thread (as shown by top -H); at most 15 bytes are kept.
+static inline void CUV_set_thread_name(const char *name) { prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
+
+#endif

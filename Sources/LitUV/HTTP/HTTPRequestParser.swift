@@ -1,0 +1,874 @@
+// An incremental, zero-copy HTTP/1.1 request parser in the shape of picohttpparser: a pull parser over the caller's
+// buffer that reports how many bytes it consumed and hands out ranges into that buffer instead of copies.
+//
+// The head is parsed by a byte-level state machine that remembers where it stopped, so bytes that arrive in many
+// small reads are each looked at once (linear overall), every limit is enforced as soon as it is crossed, and the
+// result (including which error) does not depend on how the input was split into reads. Nothing of the head is
+// consumed until it is complete, so the ranges in `HTTPRequestHead` stay valid relative to the buffer of the call
+// that returns `.head`. Body framing (chunk sizes, extensions, trailers) is consumed as it is parsed.
+
+/// Parses HTTP/1.1 requests from a byte stream; one parser per connection.
+///
+/// Usage: call `parse(_:)` with the unconsumed bytes; after each result drop `consumed` bytes from the front and call
+/// again (after `.needMore`, once more bytes have been appended). A request yields `.head`, then zero or more `.body`
+/// slices, then `.end`; the next call starts on the next (pipelined) request. `.error` is final: every later call
+/// returns the same error until `reset()`.
+struct HTTPRequestParser: Sendable {
+    /// The limits this parser enforces.
+    let limits: HTTPLimits
+
+    /// The header fields of the current (or last) request head, as (name, value) ranges; shared with the
+    /// `HTTPRequestHead` handed out, and emptied (keeping its capacity) when the parser starts on the next head.
+    /// See the note at the top of HTTPRequestHead.swift.
+    private(set) var headers: [(name: Range<Int>, value: Range<Int>)]
+
+    private var phase: Phase = .head
+
+    /// How far the head scan has got in the current buffer (bytes already validated, to be skipped on the next call).
+    /// Exposed for tests: scanning resumes here instead of starting over.
+    var headBytesScanned: Int { phase == .head && headStarted ? scan.position : 0 }
+    private var failure = HTTPParseError(status: 400, detail: "")
+    /// Whether per-request state was reset for the head being parsed (done lazily, on its first byte).
+    private var headStarted = false
+    private var scan = HeadScan()
+    private var facts = HeadFacts()
+    private var bodyRemaining = 0
+    private var chunk = ChunkState()
+
+    // Limits, clamped to be non-negative.
+    private let maxRequestLine: Int
+    private let maxHeaderBytes: Int
+    private let maxHeaderCount: Int
+    private let maxPayload: Int
+
+    /// How many empty lines (CRLF) may precede a request line (RFC 9112 §2.2 allows skipping "at least one").
+    static let maxLeadingEmptyLines = 4
+    /// The longest chunk extension accepted per chunk, in bytes; longer ones are rejected with 400.
+    static let maxChunkExtensionLength = 4096
+
+    /// Creates a parser for one connection.
+    /// - Parameter limits: The limits to enforce (negative values count as 0).
+    init(limits: HTTPLimits = .init()) {
+        self.limits = limits
+        self.maxRequestLine = max(0, limits.maxRequestLineLength)
+        self.maxHeaderBytes = max(0, limits.maxHeaderBytes)
+        self.maxHeaderCount = max(0, limits.maxHeaderCount)
+        self.maxPayload = max(0, limits.maxPayloadSize)
+        self.headers = []
+        self.headers.reserveCapacity(16)
+    }
+
+    /// Forgets any partially parsed request (and a previous error): the next call starts on a new request head.
+    mutating func reset() {
+        phase = .head
+        headStarted = false
+        bodyRemaining = 0
+        chunk = ChunkState()
+    }
+
+    /// Parses as much as it can from the start of `buffer`, up to one event.
+    ///
+    /// Contract: bytes not consumed must be presented again at the start of the next call, followed by new bytes.
+    /// - Parameter buffer: The unconsumed bytes of the connection.
+    /// - Returns: The next event; ranges in it are relative to `buffer`.
+    mutating func parse(_ buffer: UnsafeRawBufferPointer) -> HTTPParseResult {
+        switch phase {
+        case .head:
+            return parseHead(buffer)
+        case .fixedBody:
+            let n = min(bodyRemaining, buffer.count)
+            guard n > 0 else { return .needMore(consumed: 0) }
+            bodyRemaining -= n
+            if bodyRemaining == 0 { phase = .endPending }
+            return .body(0..<n, consumed: n)
+        case .chunked:
+            return parseChunked(buffer)
+        case .endPending:
+            finishRequest()
+            return .end(consumed: 0)
+        case .failed:
+            return .error(failure)
+        }
+    }
+
+    // MARK: - State
+
+    private enum Phase: UInt8 {
+        case head, fixedBody, chunked, endPending, failed
+    }
+
+    private enum HeadStep: UInt8 {
+        case start  // before the request line: its first byte, or a leading empty line
+        case leadingLF  // CR of a leading empty line seen
+        case method
+        case target
+        case version  // "HTTP/d.d" then CR
+        case requestLineLF
+        case lineStart  // start of a field line, or of the empty line ending the head
+        case name
+        case valueOWS  // after the colon
+        case value
+        case fieldLF
+        case finalLF
+    }
+
+    /// Where the head scan stopped and what it found so far (offsets into the caller's buffer).
+    private struct HeadScan {
+        var step: HeadStep = .start
+        var position = 0
+        var leadingEmptyLines = 0
+        var lineStart = 0
+        var methodEnd = 0
+        var targetStart = 0
+        var targetEnd = 0
+        var queryStart = -1
+        var versionIndex = 0
+        var major: UInt8 = 0
+        var minor: UInt8 = 0
+        var headerStart = 0
+        var nameStart = 0
+        var nameEnd = 0
+        var valueStart = 0
+        var valueEnd = 0
+    }
+
+    /// What the header fields said.
+    private struct HeadFacts {
+        var contentLength: Int? = nil  // saturates at Int.max on overflow
+        var sawTransferEncoding = false
+        var transferCodings = 0
+        var lastCodingIsChunked = false
+        var connectionClose = false
+        var connectionKeepAlive = false
+        var expectation: HTTPRequestHead.Expectation = .none
+        var authorization: Range<Int>? = nil
+        var hostCount = 0
+    }
+
+    private enum ChunkStep: UInt8 {
+        case sizeStart, size, sizeBWS, chunkExtension, sizeLF, data, dataCR, dataLF
+        case trailerLineStart, trailerName, trailerValue, trailerLF, finalLF
+    }
+
+    private struct ChunkState {
+        var step: ChunkStep = .sizeStart
+        var size: UInt64 = 0
+        var digits = 0
+        var extensionLength = 0
+        var remaining = 0
+        var total = 0
+        var trailerBytes = 0
+        var trailerCount = 0
+        var trailerNameLength = 0
+    }
+
+    private mutating func fail(_ status: Int, _ detail: String) -> HTTPParseResult {
+        failure = HTTPParseError(status: status, detail: detail)
+        phase = .failed
+        return .error(failure)
+    }
+
+    /// Called when a request is complete: the next call parses a new head.
+    private mutating func finishRequest() {
+        phase = .head
+        headStarted = false
+    }
+
+    // MARK: - Head
+
+    private mutating func parseHead(_ buffer: UnsafeRawBufferPointer) -> HTTPParseResult {
+        let end = buffer.count
+        if !headStarted {
+            guard end > 0 else { return .needMore(consumed: 0) }
+            headStarted = true
+            scan = HeadScan()
+            facts = HeadFacts()
+            headers.removeAll(keepingCapacity: true)
+        }
+        var i = scan.position
+        // `i > end` means the caller broke the contract (dropped bytes it was told to keep): wait, harmlessly.
+        guard i < end, let base = buffer.baseAddress else { return .needMore(consumed: 0) }
+        var lineLimit = Self.saturatingAdd(scan.lineStart, maxRequestLine)
+        var headerLimit = Self.saturatingAdd(scan.headerStart, maxHeaderBytes)
+
+        scanning: while i < end {
+            switch scan.step {
+            case .start:
+                let b = Self.load(base, i)
+                if b == .cr {
+                    scan.step = .leadingLF
+                    i += 1
+                } else if b == .lf {
+                    return fail(400, "Bare LF in request head")
+                } else {
+                    scan.lineStart = i
+                    lineLimit = Self.saturatingAdd(i, maxRequestLine)
+                    scan.step = .method
+                }
+
+            case .leadingLF:
+                guard Self.load(base, i) == .lf else { return fail(400, "Bare CR in request head") }
+                scan.leadingEmptyLines += 1
+                guard scan.leadingEmptyLines <= Self.maxLeadingEmptyLines else {
+                    return fail(400, "Too many empty lines before the request line")
+                }
+                i += 1
+                scan.step = .start
+
+            case .method:
+                while i < end {
+                    let b = Self.load(base, i)
+                    if i >= lineLimit && b != .cr { return fail(414, "Request line too long") }
+                    if b == .space { break }
+                    guard Self.isTokenChar(b) else {
+                        return b == .cr || b == .lf
+                            ? fail(400, "Malformed request line") : fail(400, "Invalid method token")
+                    }
+                    i += 1
+                }
+                guard i < end else { break scanning }
+                // i is at the SP ending the method; the method is non-empty since `.start` saw a non-SP byte only
+                // if it was a token char (a leading SP fails the token check on the next loop).
+                guard i > scan.lineStart else { return fail(400, "Invalid method token") }
+                scan.methodEnd = i
+                i += 1
+                scan.targetStart = i
+                scan.queryStart = -1
+                scan.step = .target
+
+            case .target:
+                while i < end {
+                    let b = Self.load(base, i)
+                    if i >= lineLimit && b != .cr { return fail(414, "Request line too long") }
+                    if b == .space { break }
+                    guard b > 0x20 && b < 0x7F else {
+                        return b == .cr || b == .lf
+                            ? fail(400, "Malformed request line") : fail(400, "Invalid request target")
+                    }
+                    if b == .questionMark && scan.queryStart < 0 { scan.queryStart = i }
+                    i += 1
+                }
+                guard i < end else { break scanning }
+                guard i > scan.targetStart else { return fail(400, "Invalid request target") }
+                scan.targetEnd = i
+                i += 1
+                scan.versionIndex = 0
+                scan.step = .version
+
+            case .version:
+                let b = Self.load(base, i)
+                if i >= lineLimit && b != .cr { return fail(414, "Request line too long") }
+                switch scan.versionIndex {
+                case 0: guard b == UInt8(ascii: "H") else { return fail(400, "Malformed HTTP version") }
+                case 1, 2: guard b == UInt8(ascii: "T") else { return fail(400, "Malformed HTTP version") }
+                case 3: guard b == UInt8(ascii: "P") else { return fail(400, "Malformed HTTP version") }
+                case 4: guard b == UInt8(ascii: "/") else { return fail(400, "Malformed HTTP version") }
+                case 5:
+                    guard Self.isDigit(b) else { return fail(400, "Malformed HTTP version") }
+                    scan.major = b &- UInt8(ascii: "0")
+                case 6: guard b == UInt8(ascii: ".") else { return fail(400, "Malformed HTTP version") }
+                case 7:
+                    guard Self.isDigit(b) else { return fail(400, "Malformed HTTP version") }
+                    scan.minor = b &- UInt8(ascii: "0")
+                default:
+                    guard b == .cr else {
+                        return b == .lf
+                            ? fail(400, "Bare LF in request head") : fail(400, "Malformed HTTP version")
+                    }
+                    guard scan.major == 1 && scan.minor <= 1 else {
+                        return fail(505, "HTTP version not supported")
+                    }
+                    scan.step = .requestLineLF
+                }
+                scan.versionIndex += 1
+                i += 1
+
+            case .requestLineLF:
+                guard Self.load(base, i) == .lf else { return fail(400, "Bare CR in request head") }
+                i += 1
+                scan.headerStart = i
+                headerLimit = Self.saturatingAdd(i, maxHeaderBytes)
+                scan.step = .lineStart
+
+            case .lineStart:
+                let b = Self.load(base, i)
+                if b == .cr {
+                    scan.step = .finalLF
+                    i += 1
+                    continue scanning
+                }
+                if i >= headerLimit { return fail(431, "Request header fields too large") }
+                if b == .space || b == .tab { return fail(400, "Obsolete line folding in header") }
+                if b == .lf { return fail(400, "Bare LF in request head") }
+                if headers.count >= maxHeaderCount { return fail(431, "Too many request header fields") }
+                scan.nameStart = i
+                scan.step = .name
+
+            case .name:
+                while i < end {
+                    let b = Self.load(base, i)
+                    if i >= headerLimit { return fail(431, "Request header fields too large") }
+                    if b == .colon { break }
+                    guard Self.isTokenChar(b) else {
+                        if b == .space || b == .tab { return fail(400, "Whitespace before colon in header field") }
+                        if b == .cr || b == .lf { return fail(400, "Header field without colon") }
+                        return fail(400, "Invalid header field name")
+                    }
+                    i += 1
+                }
+                guard i < end else { break scanning }
+                guard i > scan.nameStart else { return fail(400, "Empty header field name") }
+                scan.nameEnd = i
+                i += 1
+                scan.step = .valueOWS
+
+            case .valueOWS:
+                while i < end {
+                    let b = Self.load(base, i)
+                    if i >= headerLimit { return fail(431, "Request header fields too large") }
+                    guard b == .space || b == .tab else { break }
+                    i += 1
+                }
+                guard i < end else { break scanning }
+                scan.valueStart = i
+                scan.valueEnd = i
+                scan.step = .value
+
+            case .value:
+                var valueEnd = scan.valueEnd
+                while i < end {
+                    let b = Self.load(base, i)
+                    if i >= headerLimit {
+                        scan.valueEnd = valueEnd
+                        return fail(431, "Request header fields too large")
+                    }
+                    if b == .cr { break }
+                    if Self.isFieldValueChar(b) {
+                        if b != .space && b != .tab { valueEnd = i + 1 }
+                        i += 1
+                    } else {
+                        return b == .lf
+                            ? fail(400, "Bare LF in request head") : fail(400, "Invalid character in header field value")
+                    }
+                }
+                scan.valueEnd = valueEnd
+                guard i < end else { break scanning }
+                scan.step = .fieldLF
+                i += 1
+
+            case .fieldLF:
+                let b = Self.load(base, i)
+                if i >= headerLimit { return fail(431, "Request header fields too large") }
+                guard b == .lf else { return fail(400, "Bare CR in request head") }
+                let name = scan.nameStart..<scan.nameEnd
+                let value = scan.valueStart..<scan.valueEnd
+                if let error = noteField(buffer, name: name, value: value) {
+                    return fail(error.status, error.detail)
+                }
+                headers.append((name: name, value: value))
+                i += 1
+                scan.step = .lineStart
+
+            case .finalLF:
+                guard Self.load(base, i) == .lf else { return fail(400, "Bare CR in request head") }
+                return finishHead(buffer, length: i + 1)
+            }
+        }
+        scan.position = i
+        return .needMore(consumed: 0)
+    }
+
+    /// Records what one header field means for framing and connection handling.
+    private mutating func noteField(
+        _ buffer: UnsafeRawBufferPointer,
+        name: Range<Int>,
+        value: Range<Int>
+    ) -> HTTPParseError? {
+        switch name.count {
+        case 4 where Self.equalsIgnoringCase(buffer, name, "host"):
+            facts.hostCount += 1
+            if facts.hostCount > 1 { return HTTPParseError(status: 400, detail: "Multiple Host headers") }
+        case 6 where Self.equalsIgnoringCase(buffer, name, "expect"):
+            let expects100 = Self.equalsIgnoringCase(buffer, value, "100-continue")
+            if !expects100 {
+                facts.expectation = .unsupported
+            } else if facts.expectation == .none {
+                facts.expectation = .continue
+            }
+        case 10 where Self.equalsIgnoringCase(buffer, name, "connection"):
+            var close = facts.connectionClose
+            var keepAlive = facts.connectionKeepAlive
+            Self.forEachListElement(buffer, value) { element in
+                if Self.equalsIgnoringCase(buffer, element, "close") {
+                    close = true
+                } else if Self.equalsIgnoringCase(buffer, element, "keep-alive") {
+                    keepAlive = true
+                }
+                return true
+            }
+            facts.connectionClose = close
+            facts.connectionKeepAlive = keepAlive
+        case 13 where Self.equalsIgnoringCase(buffer, name, "authorization"):
+            guard facts.authorization == nil else {
+                return HTTPParseError(status: 400, detail: "Multiple Authorization headers")
+            }
+            facts.authorization = value
+        case 14 where Self.equalsIgnoringCase(buffer, name, "content-length"):
+            guard let length = Self.parseContentLength(buffer, value) else {
+                return HTTPParseError(status: 400, detail: "Invalid Content-Length")
+            }
+            if let previous = facts.contentLength, previous != length {
+                return HTTPParseError(status: 400, detail: "Conflicting Content-Length values")
+            }
+            facts.contentLength = length
+        case 17 where Self.equalsIgnoringCase(buffer, name, "transfer-encoding"):
+            facts.sawTransferEncoding = true
+            var codings = facts.transferCodings
+            var lastIsChunked = facts.lastCodingIsChunked
+            let wellFormed = Self.forEachListElement(buffer, value) { element in
+                // transfer-coding = token *( OWS ";" OWS transfer-parameter )
+                let tokenEnd = Self.tokenEnd(buffer, element)
+                guard tokenEnd > element.lowerBound else { return false }
+                var j = tokenEnd
+                while j < element.upperBound, Self.isOWS(Self.load(buffer, j)) { j += 1 }
+                guard j == element.upperBound || Self.load(buffer, j) == UInt8(ascii: ";") else { return false }
+                codings += 1
+                lastIsChunked =
+                    tokenEnd == element.upperBound
+                    && Self.equalsIgnoringCase(buffer, element.lowerBound..<tokenEnd, "chunked")
+                return true
+            }
+            guard wellFormed else { return HTTPParseError(status: 400, detail: "Invalid Transfer-Encoding") }
+            facts.transferCodings = codings
+            facts.lastCodingIsChunked = lastIsChunked
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// Validates the head as a whole, hands it out and sets up body parsing.
+    private mutating func finishHead(_ buffer: UnsafeRawBufferPointer, length: Int) -> HTTPParseResult {
+        let minor = Int(scan.minor)
+        if minor == 1 && facts.hostCount == 0 { return fail(400, "Missing Host header") }
+        var isChunked = false
+        if facts.sawTransferEncoding {
+            if minor == 0 { return fail(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request") }
+            if facts.contentLength != nil { return fail(400, "Both Content-Length and Transfer-Encoding present") }
+            if facts.transferCodings == 0 { return fail(400, "Invalid Transfer-Encoding") }
+            guard facts.transferCodings == 1 && facts.lastCodingIsChunked else {
+                return fail(501, "Unsupported Transfer-Encoding")
+            }
+            isChunked = true
+        }
+        if let contentLength = facts.contentLength, contentLength > maxPayload {
+            return fail(413, "Request body too large")
+        }
+        let methodRange = scan.lineStart..<scan.methodEnd
+        let target = scan.targetStart..<scan.targetEnd
+        let keepAlive = minor == 1 ? !facts.connectionClose : facts.connectionKeepAlive && !facts.connectionClose
+        let expectation: HTTPRequestHead.Expectation =
+            minor == 0 && facts.expectation == .continue ? .none : facts.expectation
+        let head = HTTPRequestHead(
+            method: Self.method(buffer, methodRange),
+            methodRange: methodRange,
+            target: target,
+            path: scan.targetStart..<(scan.queryStart >= 0 ? scan.queryStart : scan.targetEnd),
+            minorVersion: minor,
+            headers: headers,
+            contentLength: facts.contentLength,
+            isChunked: isChunked,
+            keepAlive: keepAlive,
+            expectation: expectation,
+            authorization: facts.authorization,
+            hostPresent: facts.hostCount > 0,
+            length: length
+        )
+        if isChunked {
+            chunk = ChunkState()
+            phase = .chunked
+        } else if let contentLength = facts.contentLength, contentLength > 0 {
+            bodyRemaining = contentLength
+            phase = .fixedBody
+        } else {
+            phase = .endPending
+        }
+        return .head(head, consumed: length)
+    }
+
+    /// Maps a method token to `HTTPMethod` (case-sensitive, as methods are).
+    static func method(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> HTTPMethod {
+        switch range.count {
+        case 3:
+            if equals(buffer, range, "GET") { return .get }
+            if equals(buffer, range, "PUT") { return .put }
+        case 4:
+            if equals(buffer, range, "POST") { return .post }
+            if equals(buffer, range, "HEAD") { return .head }
+        case 5:
+            if equals(buffer, range, "PATCH") { return .patch }
+            if equals(buffer, range, "TRACE") { return .trace }
+        case 6:
+            if equals(buffer, range, "DELETE") { return .delete }
+        case 7:
+            if equals(buffer, range, "OPTIONS") { return .options }
+            if equals(buffer, range, "CONNECT") { return .connect }
+        default:
+            break
+        }
+        return .other
+    }
+
+    // MARK: - Chunked body
+
+    private mutating func parseChunked(_ buffer: UnsafeRawBufferPointer) -> HTTPParseResult {
+        let end = buffer.count
+        guard end > 0, let base = buffer.baseAddress else { return .needMore(consumed: 0) }
+        var i = 0
+        while i < end {
+            switch chunk.step {
+            case .sizeStart:
+                guard let digit = Self.hexValue(Self.load(base, i)) else { return fail(400, "Invalid chunk size") }
+                chunk.size = UInt64(digit)
+                chunk.digits = 1
+                chunk.extensionLength = 0
+                chunk.step = .size
+                i += 1
+
+            case .size:
+                let b = Self.load(base, i)
+                if let digit = Self.hexValue(b) {
+                    chunk.digits += 1
+                    guard chunk.digits <= 16 else { return fail(400, "Chunk size too long") }
+                    chunk.size = chunk.size << 4 | UInt64(digit)
+                    i += 1
+                    continue
+                }
+                // The size is complete: enforce the payload limit as soon as it is known.
+                guard chunk.size <= UInt64(maxPayload - chunk.total) else {
+                    return fail(413, "Request body too large")
+                }
+                switch b {
+                case .semicolon: chunk.step = .chunkExtension
+                case .cr: chunk.step = .sizeLF
+                case .space, .tab: chunk.step = .sizeBWS
+                case .lf: return fail(400, "Bare LF in chunk size line")
+                default: return fail(400, "Invalid chunk size")
+                }
+                i += 1
+
+            case .sizeBWS:
+                let b = Self.load(base, i)
+                if b == .semicolon {
+                    chunk.step = .chunkExtension
+                } else if b != .space && b != .tab {
+                    return fail(400, "Invalid chunk size")
+                }
+                i += 1
+
+            case .chunkExtension:
+                while i < end {
+                    let b = Self.load(base, i)
+                    if b == .cr { break }
+                    guard Self.isFieldValueChar(b) else {
+                        return b == .lf
+                            ? fail(400, "Bare LF in chunk size line") : fail(400, "Invalid character in chunk extension")
+                    }
+                    chunk.extensionLength += 1
+                    guard chunk.extensionLength <= Self.maxChunkExtensionLength else {
+                        return fail(400, "Chunk extension too long")
+                    }
+                    i += 1
+                }
+                guard i < end else { break }
+                chunk.step = .sizeLF
+                i += 1
+
+            case .sizeLF:
+                guard Self.load(base, i) == .lf else { return fail(400, "Bare CR in chunk size line") }
+                i += 1
+                if chunk.size == 0 {
+                    chunk.step = .trailerLineStart
+                } else {
+                    // size <= maxPayload - total, checked above, so this fits in an Int.
+                    chunk.remaining = Int(truncatingIfNeeded: chunk.size)
+                    chunk.total += chunk.remaining
+                    chunk.step = .data
+                }
+
+            case .data:
+                let n = min(chunk.remaining, end - i)
+                chunk.remaining -= n
+                if chunk.remaining == 0 { chunk.step = .dataCR }
+                return .body(i..<(i + n), consumed: i + n)
+
+            case .dataCR:
+                guard Self.load(base, i) == .cr else { return fail(400, "Missing CRLF after chunk data") }
+                chunk.step = .dataLF
+                i += 1
+
+            case .dataLF:
+                guard Self.load(base, i) == .lf else { return fail(400, "Missing CRLF after chunk data") }
+                chunk.step = .sizeStart
+                i += 1
+
+            case .trailerLineStart:
+                let b = Self.load(base, i)
+                if b == .cr {
+                    chunk.step = .finalLF
+                    i += 1
+                    continue
+                }
+                if chunk.trailerBytes >= maxHeaderBytes { return fail(431, "Trailer fields too large") }
+                if b == .space || b == .tab { return fail(400, "Obsolete line folding in trailer") }
+                if b == .lf { return fail(400, "Bare LF in trailer") }
+                if chunk.trailerCount >= maxHeaderCount { return fail(431, "Too many trailer fields") }
+                chunk.trailerCount += 1
+                chunk.trailerNameLength = 0
+                chunk.step = .trailerName
+
+            case .trailerName:
+                let b = Self.load(base, i)
+                if chunk.trailerBytes >= maxHeaderBytes { return fail(431, "Trailer fields too large") }
+                if b == .colon {
+                    guard chunk.trailerNameLength > 0 else { return fail(400, "Empty trailer field name") }
+                    chunk.step = .trailerValue
+                } else if Self.isTokenChar(b) {
+                    chunk.trailerNameLength += 1
+                } else if b == .space || b == .tab {
+                    return fail(400, "Whitespace before colon in trailer field")
+                } else {
+                    return fail(400, "Invalid trailer field name")
+                }
+                chunk.trailerBytes += 1
+                i += 1
+
+            case .trailerValue:
+                while i < end {
+                    let b = Self.load(base, i)
+                    if chunk.trailerBytes >= maxHeaderBytes { return fail(431, "Trailer fields too large") }
+                    if b == .cr { break }
+                    guard Self.isFieldValueChar(b) else {
+                        return b == .lf
+                            ? fail(400, "Bare LF in trailer") : fail(400, "Invalid character in trailer field value")
+                    }
+                    chunk.trailerBytes += 1
+                    i += 1
+                }
+                guard i < end else { break }
+                chunk.trailerBytes += 1
+                chunk.step = .trailerLF
+                i += 1
+
+            case .trailerLF:
+                if chunk.trailerBytes >= maxHeaderBytes { return fail(431, "Trailer fields too large") }
+                guard Self.load(base, i) == .lf else { return fail(400, "Bare CR in trailer") }
+                chunk.trailerBytes += 1
+                chunk.step = .trailerLineStart
+                i += 1
+
+            case .finalLF:
+                guard Self.load(base, i) == .lf else { return fail(400, "Bare CR in trailer") }
+                finishRequest()
+                return .end(consumed: i + 1)
+            }
+        }
+        return .needMore(consumed: i)
+    }
+
+    // MARK: - Helpers for the server (no allocation)
+
+    /// Whether the bytes at `range` equal `lowercaseASCII`, ignoring ASCII case.
+    /// - Parameters:
+    ///   - buffer: The buffer the range refers to.
+    ///   - range: Byte offsets into `buffer` (out-of-bounds ranges compare unequal).
+    ///   - lowercaseASCII: The expected text, in lowercase ASCII.
+    /// - Returns: `true` if the lengths match and every byte matches after ASCII lowercasing.
+    static func equalsIgnoringCase(
+        _ buffer: UnsafeRawBufferPointer,
+        _ range: Range<Int>,
+        _ lowercaseASCII: StaticString
+    ) -> Bool {
+        lowercaseASCII.withUTF8Buffer { expected in
+            guard range.count == expected.count, range.lowerBound >= 0, range.upperBound <= buffer.count else {
+                return false
+            }
+            var j = range.lowerBound
+            for e in expected {
+                if lowercased(load(buffer, j)) != e { return false }
+                j += 1
+            }
+            return true
+        }
+    }
+
+    /// Whether the bytes at `range` equal `ascii` exactly (e.g. for paths and methods, which are case-sensitive).
+    /// - Parameters:
+    ///   - buffer: The buffer the range refers to.
+    ///   - range: Byte offsets into `buffer` (out-of-bounds ranges compare unequal).
+    ///   - ascii: The expected text.
+    /// - Returns: `true` if the bytes are identical.
+    static func equals(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>, _ ascii: StaticString) -> Bool {
+        ascii.withUTF8Buffer { expected in
+            guard range.count == expected.count, range.lowerBound >= 0, range.upperBound <= buffer.count else {
+                return false
+            }
+            var j = range.lowerBound
+            for e in expected {
+                if load(buffer, j) != e { return false }
+                j += 1
+            }
+            return true
+        }
+    }
+
+    /// Whether the comma-separated list at `range` (e.g. a `Connection` value) has an element equal to
+    /// `lowercaseToken`, ignoring ASCII case and the OWS around elements.
+    /// - Parameters:
+    ///   - buffer: The buffer the range refers to.
+    ///   - range: Byte offsets into `buffer`.
+    ///   - lowercaseToken: The token to look for, in lowercase ASCII.
+    /// - Returns: `true` if some element matches.
+    static func listContains(
+        _ buffer: UnsafeRawBufferPointer,
+        _ range: Range<Int>,
+        _ lowercaseToken: StaticString
+    ) -> Bool {
+        guard range.lowerBound >= 0, range.upperBound <= buffer.count else { return false }
+        var found = false
+        forEachListElement(buffer, range) { element in
+            found = equalsIgnoringCase(buffer, element, lowercaseToken)
+            return !found
+        }
+        return found
+    }
+
+    // MARK: - Byte-level helpers
+
+    @inline(__always)
+    static func load(_ base: UnsafeRawPointer, _ i: Int) -> UInt8 {
+        base.load(fromByteOffset: i, as: UInt8.self)
+    }
+
+    @inline(__always)
+    static func load(_ buffer: UnsafeRawBufferPointer, _ i: Int) -> UInt8 {
+        buffer.load(fromByteOffset: i, as: UInt8.self)
+    }
+
+    @inline(__always)
+    static func lowercased(_ b: UInt8) -> UInt8 {
+        b &- UInt8(ascii: "A") < 26 ? b | 0x20 : b
+    }
+
+    /// RFC 9110 tchar: "!#$%&'*+-.^_`|~", DIGIT, ALPHA.
+    @inline(__always)
+    static func isTokenChar(_ b: UInt8) -> Bool {
+        let low: UInt64 = 0x03ff_6cfa_0000_0000  // tchars 0x00-0x3F
+        let high: UInt64 = 0x57ff_ffff_c7ff_fffe  // tchars 0x40-0x7F
+        let mask = b < 64 ? low : high
+        return b < 128 && (mask >> UInt64(b & 63)) & 1 == 1
+    }
+
+    /// field-vchar / SP / HTAB, with obs-text (0x80-0xFF) allowed; everything but CTLs (except HTAB) and DEL.
+    @inline(__always)
+    static func isFieldValueChar(_ b: UInt8) -> Bool {
+        (b >= 0x20 && b != 0x7F) || b == .tab
+    }
+
+    @inline(__always)
+    static func isDigit(_ b: UInt8) -> Bool {
+        b &- UInt8(ascii: "0") < 10
+    }
+
+    @inline(__always)
+    static func isOWS(_ b: UInt8) -> Bool {
+        b == .space || b == .tab
+    }
+
+    @inline(__always)
+    static func hexValue(_ b: UInt8) -> UInt8? {
+        if b &- UInt8(ascii: "0") < 10 { return b &- UInt8(ascii: "0") }
+        let lower = b | 0x20
+        if lower &- UInt8(ascii: "a") < 6 { return lower &- UInt8(ascii: "a") &+ 10 }
+        return nil
+    }
+
+    @inline(__always)
+    static func saturatingAdd(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : sum
+    }
+
+    /// The end of the token that starts `range` (== lowerBound if it does not start with a tchar).
+    static func tokenEnd(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int {
+        var j = range.lowerBound
+        while j < range.upperBound, isTokenChar(load(buffer, j)) { j += 1 }
+        return j
+    }
+
+    /// Calls `body` with each non-empty element of a comma-separated list, trimmed of OWS, until it returns false.
+    /// - Returns: `false` if `body` returned false (stopping early), else `true`.
+    @discardableResult
+    static func forEachListElement(
+        _ buffer: UnsafeRawBufferPointer,
+        _ range: Range<Int>,
+        _ body: (Range<Int>) -> Bool
+    ) -> Bool {
+        var j = range.lowerBound
+        let end = range.upperBound
+        while j < end {
+            while j < end, isOWS(load(buffer, j)) || load(buffer, j) == .comma { j += 1 }
+            guard j < end else { break }
+            let start = j
+            var last = j
+            while j < end {
+                let b = load(buffer, j)
+                if b == .comma { break }
+                if !isOWS(b) { last = j + 1 }
+                j += 1
+            }
+            if !body(start..<last) { return false }
+        }
+        return true
+    }
+
+    /// Parses a Content-Length value: 1*DIGIT, or a comma-separated list of identical such values (RFC 9110 §8.6).
+    /// Values too large for an Int saturate at `Int.max` (then rejected with 413 by the payload limit).
+    /// - Returns: The length, or `nil` when the value is malformed or lists different lengths.
+    static func parseContentLength(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+        var j = range.lowerBound
+        let end = range.upperBound
+        var result: Int? = nil
+        while true {
+            while j < end, isOWS(load(buffer, j)) { j += 1 }
+            let digitsStart = j
+            var value = 0
+            while j < end {
+                let b = load(buffer, j)
+                guard isDigit(b) else { break }
+                let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times10.addingReportingOverflow(Int(b &- UInt8(ascii: "0")))
+                value = o1 || o2 ? Int.max : sum
+                j += 1
+            }
+            guard j > digitsStart else { return nil }
+            if let previous = result, previous != value { return nil }
+            result = value
+            while j < end, isOWS(load(buffer, j)) { j += 1 }
+            if j == end { return result }
+            guard load(buffer, j) == .comma else { return nil }
+            j += 1
+        }
+    }
+}
+
+extension UInt8 {
+    fileprivate static let cr = UInt8(ascii: "\r")
+    fileprivate static let lf = UInt8(ascii: "\n")
+    fileprivate static let space = UInt8(ascii: " ")
+    fileprivate static let tab = UInt8(ascii: "\t")
+    fileprivate static let colon = UInt8(ascii: ":")
+    fileprivate static let semicolon = UInt8(ascii: ";")
+    fileprivate static let comma = UInt8(ascii: ",")
+    fileprivate static let questionMark = UInt8(ascii: "?")
+}

@@ -1,0 +1,168 @@
+/// An HTTP status code with its reason phrase.
+public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
+    /// The numeric code, e.g. 404.
+    public let code: Int
+    /// The reason phrase, e.g. "Not Found".
+    public let reason: String
+
+    /// A status with the standard reason phrase for `code` (or "Status" for an unknown code).
+    /// - Parameter code: A code in 100...599.
+    public init(_ code: Int) {
+        self.code = code
+        self.reason = HTTPStatus.reasons[code] ?? "Status"
+    }
+
+    public var description: String { "\(code) \(reason)" }
+
+    public static let ok = HTTPStatus(200)
+    public static let badRequest = HTTPStatus(400)
+    public static let unauthorized = HTTPStatus(401)
+    public static let notFound = HTTPStatus(404)
+    public static let methodNotAllowed = HTTPStatus(405)
+    public static let payloadTooLarge = HTTPStatus(413)
+    public static let unprocessableEntity = HTTPStatus(422)
+    public static let internalServerError = HTTPStatus(500)
+    public static let serviceUnavailable = HTTPStatus(503)
+    public static let gatewayTimeout = HTTPStatus(504)
+
+    static let reasons: [Int: String] = [
+        100: "Continue", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
+        301: "Moved Permanently", 302: "Found", 304: "Not Modified",
+        400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+        406: "Not Acceptable", 408: "Request Timeout", 409: "Conflict", 410: "Gone", 411: "Length Required",
+        413: "Content Too Large", 414: "URI Too Long", 415: "Unsupported Media Type", 417: "Expectation Failed",
+        422: "Unprocessable Content", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
+        500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+        504: "Gateway Timeout", 505: "HTTP Version Not Supported",
+    ]
+}
+
+/// A complete response as the server writes it.
+struct HTTPResponse: Sendable {
+    enum ContentType: Sendable {
+        case json, text, prometheus, ndjson, eventStream, none
+        var headerLine: StaticString {
+            switch self {
+            case .json: "Content-Type: application/json\r\n"
+            case .text: "Content-Type: text/plain; charset=utf-8\r\n"
+            case .prometheus: "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+            case .ndjson: "Content-Type: application/x-ndjson\r\n"
+            case .eventStream: "Content-Type: text/event-stream\r\n"
+            case .none: ""
+            }
+        }
+    }
+
+    var status: HTTPStatus
+    var contentType: ContentType
+    var body: [UInt8]
+    /// Extra header fields (names and values already validated by the caller).
+    var headers: [(name: String, value: String)] = []
+    /// Close the connection after this response.
+    var closeConnection = false
+    /// Run on the loop thread once this response has been handed to the kernel.
+    var afterWrite: (@Sendable () -> Void)?
+
+    init(
+        status: HTTPStatus,
+        contentType: ContentType,
+        body: [UInt8],
+        headers: [(name: String, value: String)] = [],
+        closeConnection: Bool = false
+    ) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.headers = headers
+        self.closeConnection = closeConnection
+    }
+
+    /// A JSON error body `{"detail": "..."}`, the shape LitServe (FastAPI) clients expect.
+    static func error(_ status: HTTPStatus, _ detail: String, headers: [(name: String, value: String)] = [],
+                      close: Bool = false) -> HTTPResponse {
+        HTTPResponse(status: status, contentType: .json, body: detailJSON(detail), headers: headers,
+                     closeConnection: close)
+    }
+
+    static func text(_ status: HTTPStatus, _ text: String) -> HTTPResponse {
+        HTTPResponse(status: status, contentType: .text, body: Array(text.utf8))
+    }
+
+    /// `{"detail":"..."}` with the message escaped as a JSON string.
+    static func detailJSON(_ detail: String) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"detail":"#.utf8)
+        appendJSONString(detail, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    static func appendJSONString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
+            case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Writes response heads from precomputed bytes.
+enum HTTPResponseEncoder {
+    /// Appends `response` to `buffer`.
+    /// - Parameters:
+    ///   - omitBody: true for HEAD requests (Content-Length stays that of the body).
+    ///   - keepAlive: whether the connection stays open after this response.
+    ///   - minorVersion: the request's HTTP minor version (1.0 clients get an explicit keep-alive).
+    static func encode(
+        _ response: HTTPResponse,
+        omitBody: Bool,
+        keepAlive: Bool,
+        minorVersion: Int,
+        date: inout DateCache,
+        into buffer: inout ByteBuffer
+    ) {
+        appendStatusLine(response.status, to: &buffer)
+        buffer.append(response.contentType.headerLine)
+        buffer.append("Content-Length: ")
+        buffer.appendDecimal(response.body.count)
+        buffer.append("\r\nDate: ")
+        date.append(to: &buffer)
+        buffer.append("\r\n")
+        if !keepAlive {
+            buffer.append("Connection: close\r\n")
+        } else if minorVersion == 0 {
+            buffer.append("Connection: keep-alive\r\n")
+        }
+        for header in response.headers {
+            buffer.append(header.name)
+            buffer.append(": ")
+            buffer.append(header.value)
+            buffer.append("\r\n")
+        }
+        buffer.append("\r\n")
+        if !omitBody {
+            buffer.append(response.body)
+        }
+    }
+
+    static func appendStatusLine(_ status: HTTPStatus, to buffer: inout ByteBuffer) {
+        switch status.code {
+        case 200: buffer.append("HTTP/1.1 200 OK\r\n")
+        default:
+            buffer.append("HTTP/1.1 ")
+            buffer.appendDecimal(status.code)
+            buffer.append(" ")
+            buffer.append(status.reason)
+            buffer.append("\r\n")
+        }
+    }
+}

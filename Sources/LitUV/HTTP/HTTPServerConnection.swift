@@ -1,0 +1,469 @@
+/// Work answered later (a prediction): the connection keeps its place in the pipeline and may cancel it.
+protocol PendingResponse: AnyObject {
+    /// Monotonic nanoseconds at which the request times out (`UInt64.max` for never).
+    var deadline: UInt64 { get }
+    /// Called on the loop thread when the answer is no longer wanted (client gone, or deadline passed).
+    func cancel()
+}
+
+/// What to do with a request once its head has been parsed.
+enum HTTPRoute {
+    /// Answer with this response once the request (and its body, discarded) is complete.
+    case respond(HTTPResponse)
+    /// Collect the body (at most `limits.maxPayloadSize` bytes, enforced by the parser) and call
+    /// ``HTTPRequestHandler/dispatch(target:head:body:responder:)``.
+    case collectBody(target: Int)
+}
+
+/// The server side that decides what each request means. Loop thread only.
+protocol HTTPRequestHandler: AnyObject {
+    /// Decides at head time. `buffer` holds the head (ranges in `head` index into it) only during the call.
+    /// - Returns: What to do, and a tag identifying the route for ``didRespond(tag:status:)``.
+    func route(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> (HTTPRoute, tag: Int)
+    /// Called once per final response written (for request counters).
+    func didRespond(tag: Int, status: Int)
+    /// Handles a request whose body is complete: answers now or returns pending work answered through `responder`.
+    func dispatch(target: Int, head: RequestSummary, body: [UInt8], responder: HTTPResponder) -> HTTPDispatch
+    /// True while the server drains: connections close once their pending answers are written.
+    var isDraining: Bool { get }
+    /// Per-loop state shared by every connection of the loop (date cache, limits, timeouts).
+    var loopState: HTTPLoopState { get }
+    /// Called when a connection closes (for the loop's connection registry).
+    func connectionDidClose(_ connection: HTTPServerConnection)
+}
+
+/// The parts of a request head kept after parsing (the head's byte ranges are gone by then).
+struct RequestSummary: Sendable {
+    var method: HTTPMethod
+    var minorVersion: Int
+    var keepAlive: Bool
+    /// The route's tag from ``HTTPRequestHandler/route(_:in:)`` (-1 before routing).
+    var tag: Int = -1
+}
+
+/// The answer to ``HTTPRequestHandler/dispatch(target:head:body:responder:)``.
+enum HTTPDispatch {
+    case respond(HTTPResponse)
+    case pending(PendingResponse)
+}
+
+/// Where a deferred answer goes: the connection and the request's place in its pipeline.
+struct HTTPResponder: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: the connection is only dereferenced on its loop thread (`complete` is
+    // called from the loop's completion drain); other threads merely carry the reference.
+    let connection: HTTPServerConnection
+    let sequence: UInt64
+
+    /// Delivers the answer. Loop thread only. Ignored when the request already timed out or the client left.
+    func complete(_ response: HTTPResponse) {
+        connection.complete(sequence: sequence, with: response)
+    }
+}
+
+/// Settings and state shared by the connections of one loop. Loop thread only.
+final class HTTPLoopState {
+    var date = DateCache()
+    let limits: HTTPLimits
+    /// Nanoseconds a request head may take to arrive (slowloris guard).
+    let headerTimeout: UInt64
+    /// Nanoseconds an idle keep-alive connection (or a stalled body) is kept.
+    let idleTimeout: UInt64
+    /// Pipelined requests waiting for answers before the connection stops reading.
+    let maxPipelined: Int
+
+    init(limits: HTTPLimits, headerTimeout: UInt64, idleTimeout: UInt64, maxPipelined: Int = 64) {
+        self.limits = limits
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+        self.maxPipelined = maxPipelined
+    }
+}
+
+/// HTTP/1.1 on one TCP connection: parses requests, keeps responses in pipeline order, applies the timeouts,
+/// and closes the connection when HTTP says so. Loop thread only.
+final class HTTPServerConnection: TCPConnectionHandler {
+    private let transport: TCPConnection
+    private unowned let handler: HTTPRequestHandler
+    private let state: HTTPLoopState
+    private var parser: HTTPRequestParser
+    private var carry = ByteBuffer()
+
+    private struct InProgress {
+        var route: HTTPRoute
+        var summary: RequestSummary
+        var body: [UInt8]
+    }
+    private var current: InProgress?
+
+    private struct Slot {
+        let sequence: UInt64
+        let summary: RequestSummary
+        var pending: PendingResponse?
+        var response: HTTPResponse?
+        /// Raw bytes to send as they are (an interim `100 Continue`).
+        var interim: Bool = false
+    }
+    /// Answers not yet written, in request order. `slots[slotHead...]` are live.
+    private var slots: [Slot] = []
+    private var slotHead = 0
+    private var nextSequence: UInt64 = 0
+
+    private var closing = false
+    private var peerClosed = false
+    private var paused = false
+    private var headerStartedAt: UInt64 = 0
+    private var lastActivity: UInt64
+    private var armedDeadline: UInt64 = .max
+    private var afterWrite: [@Sendable () -> Void] = []
+    private(set) var isClosed = false
+
+    init(transport: TCPConnection, handler: HTTPRequestHandler) {
+        self.transport = transport
+        self.handler = handler
+        self.state = handler.loopState
+        self.parser = HTTPRequestParser(limits: handler.loopState.limits)
+        self.lastActivity = Monotonic.nanoseconds()
+        self.headerStartedAt = lastActivity
+    }
+
+    /// Starts reading and arms the first-request timeout.
+    func start() {
+        transport.handler = self
+        transport.startReading()
+        rearmTimer()
+    }
+
+    private var liveSlotCount: Int { slots.count - slotHead }
+
+    /// True when nothing is pending: no partial request, no unanswered request.
+    var isIdle: Bool { current == nil && carry.isEmpty && liveSlotCount == 0 }
+
+    /// Called by the server when it starts draining: idle connections close now, busy ones after their answers.
+    func beginDrain() {
+        guard !isClosed else { return }
+        if isIdle && transport.queuedByteCount == 0 {
+            closing = true
+            transport.closeNow()
+        }
+    }
+
+    // MARK: Reading
+
+    func connectionDidRead(_ bytes: UnsafeRawBufferPointer) {
+        guard !closing else { return }
+        let now = Monotonic.nanoseconds()
+        lastActivity = now
+        if current == nil && carry.isEmpty {
+            headerStartedAt = now  // the first byte of a new request head
+        }
+        if carry.isEmpty {
+            let consumed = process(bytes)
+            if consumed < bytes.count && !closing {
+                carry.append(UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
+            }
+        } else {
+            carry.append(bytes)
+            let consumed = process(carry.bytes)
+            if closing { carry.removeAll() } else { carry.consume(consumed) }
+        }
+        carry.shrinkIfEmpty(keepingCapacity: 4096)
+        transport.flush()
+        rearmTimer()
+    }
+
+    /// Parses and handles as many requests as `buffer` holds; returns the bytes consumed.
+    private func process(_ buffer: UnsafeRawBufferPointer) -> Int {
+        var offset = 0
+        while !closing && !paused {
+            let slice = UnsafeRawBufferPointer(rebasing: buffer[offset...])
+            switch parser.parse(slice) {
+            case .needMore(let consumed):
+                return offset + consumed
+            case .head(let head, let consumed):
+                handleHead(head, in: slice)
+                offset += consumed
+            case .body(let range, let consumed):
+                if current != nil, case .collectBody = current!.route {
+                    current!.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice[range]))
+                }
+                offset += consumed
+            case .end(let consumed):
+                offset += consumed
+                finishRequest()
+                if liveSlotCount >= state.maxPipelined {
+                    paused = true
+                    transport.stopReading()
+                }
+            case .error(let error):
+                current = nil
+                enqueue(
+                    .error(HTTPStatus(error.status), error.detail, close: true),
+                    summary: RequestSummary(method: .get, minorVersion: 1, keepAlive: false)
+                )
+                return buffer.count
+            }
+        }
+        return closing ? buffer.count : offset
+    }
+
+    private func handleHead(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) {
+        var summary = RequestSummary(method: head.method, minorVersion: head.minorVersion, keepAlive: head.keepAlive)
+        var (route, tag) = handler.route(head, in: buffer)
+        summary.tag = tag
+        let hasBody = (head.contentLength ?? 0) > 0 || head.isChunked
+        switch head.expectation {
+        case .none:
+            break
+        case .unsupported:
+            route = .respond(.error(HTTPStatus(417), "Unsupported Expect header", close: true))
+        case .continue:
+            if hasBody {
+                if case .collectBody = route {
+                    enqueueInterimContinue(summary: summary)
+                } else if case .respond(var response) = route {
+                    // A final answer instead of 100: the client may or may not send the body, so close after it.
+                    response.closeConnection = true
+                    route = .respond(response)
+                }
+            }
+        }
+        var body: [UInt8] = []
+        if case .collectBody = route, let length = head.contentLength, length > 0 {
+            body.reserveCapacity(length)
+        }
+        current = InProgress(route: route, summary: summary, body: body)
+    }
+
+    private func finishRequest() {
+        guard let request = current else { return }
+        current = nil
+        headerStartedAt = Monotonic.nanoseconds()
+        switch request.route {
+        case .respond(let response):
+            enqueue(response, summary: request.summary)
+        case .collectBody(let target):
+            let sequence = nextSequence
+            nextSequence += 1
+            let responder = HTTPResponder(connection: self, sequence: sequence)
+            switch handler.dispatch(target: target, head: request.summary, body: request.body, responder: responder) {
+            case .respond(let response):
+                append(Slot(sequence: sequence, summary: request.summary, pending: nil, response: response))
+            case .pending(let work):
+                append(Slot(sequence: sequence, summary: request.summary, pending: work, response: nil))
+            }
+            writeReadySlots()
+        }
+    }
+
+    func connectionDidReachEOF() {
+        peerClosed = true
+        if current != nil || !carry.isEmpty || liveSlotCount == 0 {
+            // Nothing left to answer, or an incomplete request that can never finish.
+            closeNow()
+        }
+        // Otherwise the pending answers are written, then the connection closes (see `writeReadySlots`).
+    }
+
+    // MARK: Answers
+
+    /// Queues an immediate answer behind any pending ones.
+    private func enqueue(_ response: HTTPResponse, summary: RequestSummary) {
+        let sequence = nextSequence
+        nextSequence += 1
+        append(Slot(sequence: sequence, summary: summary, pending: nil, response: response))
+        writeReadySlots()
+    }
+
+    private func enqueueInterimContinue(summary: RequestSummary) {
+        let sequence = nextSequence
+        nextSequence += 1
+        var slot = Slot(sequence: sequence, summary: summary, pending: nil, response: nil)
+        slot.interim = true
+        append(slot)
+        writeReadySlots()
+        transport.flush()
+    }
+
+    private func append(_ slot: Slot) {
+        if slotHead > 0 && slotHead == slots.count {
+            slots.removeAll(keepingCapacity: true)
+            slotHead = 0
+        }
+        slots.append(slot)
+    }
+
+    /// Delivers a deferred answer (loop thread). Late answers — after a timeout or a disconnect — are dropped.
+    func complete(sequence: UInt64, with response: HTTPResponse) {
+        guard !isClosed, liveSlotCount > 0 else { return }
+        let first = slots[slotHead].sequence
+        guard sequence >= first else { return }
+        let index = slotHead + Int(sequence - first)
+        guard index < slots.count, slots[index].response == nil, slots[index].pending != nil else { return }
+        slots[index].pending = nil
+        slots[index].response = response
+        if index == slotHead {
+            writeReadySlots()
+            transport.flush()
+            rearmTimer()
+        }
+    }
+
+    /// Writes answers from the front of the pipeline while they are ready.
+    private func writeReadySlots() {
+        while slotHead < slots.count && !closing {
+            let slot = slots[slotHead]
+            if slot.interim {
+                transport.withOutputBuffer { $0.append("HTTP/1.1 100 Continue\r\n\r\n") }
+                slotHead += 1
+                continue
+            }
+            guard let response = slot.response else { break }
+            slotHead += 1
+            let last = slotHead == slots.count && current == nil
+            let keepAlive =
+                slot.summary.keepAlive && !response.closeConnection
+                && !(handler.isDraining && last) && !(peerClosed && last)
+            transport.withOutputBuffer { buffer in
+                HTTPResponseEncoder.encode(
+                    response,
+                    omitBody: slot.summary.method == .head,
+                    keepAlive: keepAlive,
+                    minorVersion: slot.summary.minorVersion,
+                    date: &state.date,
+                    into: &buffer
+                )
+            }
+            handler.didRespond(tag: slot.summary.tag, status: response.status.code)
+            if let action = response.afterWrite { afterWrite.append(action) }
+            if !keepAlive {
+                closing = true
+                cancelPending()
+                transport.closeAfterFlush()
+            }
+        }
+        if slotHead == slots.count {
+            slots.removeAll(keepingCapacity: true)
+            slotHead = 0
+        }
+        if paused && liveSlotCount < state.maxPipelined / 2 && !closing {
+            paused = false
+            transport.startReading()
+            if !carry.isEmpty {
+                let consumed = process(carry.bytes)
+                if closing { carry.removeAll() } else { carry.consume(consumed) }
+            }
+        }
+    }
+
+    func connectionDidDrain() {
+        if !afterWrite.isEmpty {
+            let actions = afterWrite
+            afterWrite.removeAll()
+            for action in actions { action() }
+        }
+        if !closing && isIdle && (peerClosed || handler.isDraining) {
+            closing = true
+            transport.closeAfterFlush()
+        }
+    }
+
+    // MARK: Timers
+
+    private func rearmTimer() {
+        guard !closing, !isClosed else { return }
+        var deadline = UInt64.max
+        if current != nil {
+            deadline = lastActivity &+ state.idleTimeout  // a stalled body
+        } else if !carry.isEmpty || liveSlotCount == 0 {
+            // Waiting for (the rest of) a request head: the header timeout while bytes are partial, else idle.
+            deadline = carry.isEmpty && nextSequence > 0
+                ? lastActivity &+ state.idleTimeout
+                : headerStartedAt &+ state.headerTimeout
+        }
+        for index in slotHead..<slots.count {
+            if let pending = slots[index].pending { deadline = min(deadline, pending.deadline) }
+        }
+        guard deadline != armedDeadline else { return }
+        armedDeadline = deadline
+        if deadline == .max {
+            transport.cancelTimer()
+            return
+        }
+        let now = Monotonic.nanoseconds()
+        let milliseconds = deadline > now ? (deadline - now + 999_999) / 1_000_000 : 0
+        transport.setTimer(milliseconds: milliseconds)
+    }
+
+    func connectionTimerDidFire() {
+        armedDeadline = .max
+        let now = Monotonic.nanoseconds()
+        var answered = false
+        for index in slotHead..<slots.count {
+            if let pending = slots[index].pending, pending.deadline <= now {
+                pending.cancel()
+                slots[index].pending = nil
+                slots[index].response = .error(.gatewayTimeout, "Request timed out")
+                answered = true
+            }
+        }
+        if answered {
+            writeReadySlots()
+            transport.flush()
+        }
+        if current != nil {
+            if now >= lastActivity &+ state.idleTimeout { closeNow(); return }
+        } else if !carry.isEmpty || liveSlotCount == 0 {
+            let limit = carry.isEmpty && nextSequence > 0
+                ? lastActivity &+ state.idleTimeout
+                : headerStartedAt &+ state.headerTimeout
+            if now >= limit && liveSlotCount == 0 {
+                closeNow()
+                return
+            }
+        }
+        rearmTimer()
+    }
+
+    /// Answers every request still waiting for a prediction with `response` (the drain timeout passed).
+    func failPending(with response: HTTPResponse) {
+        guard !isClosed else { return }
+        var answered = false
+        for index in slotHead..<slots.count {
+            if let pending = slots[index].pending {
+                pending.cancel()
+                slots[index].pending = nil
+                slots[index].response = response
+                answered = true
+            }
+        }
+        if answered {
+            writeReadySlots()
+            transport.flush()
+        }
+    }
+
+    // MARK: Closing
+
+    private func cancelPending() {
+        for index in slotHead..<slots.count {
+            slots[index].pending?.cancel()
+            slots[index].pending = nil
+        }
+    }
+
+    /// Closes at once (pending answers are cancelled).
+    func closeNow() {
+        closing = true
+        transport.closeNow()
+    }
+
+    func connectionDidClose() {
+        isClosed = true
+        closing = true
+        cancelPending()
+        slots.removeAll()
+        slotHead = 0
+        afterWrite.removeAll()
+        handler.connectionDidClose(self)
+    }
+}

@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+import Logging
+
+extension LitServer {
+    /// Server-wide settings (LitServe's `LitServer(...)` options). Every field has a default.
+    public struct Configuration: Sendable {
+        /// I/O event loops, each with its own listener (SO_REUSEPORT). Default: the number of cores.
+        public var ioThreads: Int
+        /// How long a request may take from arrival to answer; past it the client gets 504. nil disables.
+        /// Default 30 s.
+        public var timeout: Duration?
+        /// Request size limits (request line, header block, body). See ``HTTPLimits``.
+        public var limits: HTTPLimits
+        /// A request head must arrive within this time of its first byte (slowloris guard). Default 10 s.
+        public var headerTimeout: Duration
+        /// Idle keep-alive connections (and stalled bodies) are closed after this. Default 60 s.
+        public var keepAliveTimeout: Duration
+        /// Requests each API's queue holds before new ones are answered 503 with `Retry-After`. Default 8192.
+        public var maxQueueDepth: Int
+        /// Enables `POST` on ``shutdownPath`` (LitServe's `enable_shutdown_api`). Default false.
+        public var enableShutdownAPI: Bool
+        /// The shutdown route. Default `/shutdown`.
+        public var shutdownPath: String
+        /// The shutdown key. nil: read `LIT_SHUTDOWN_API_KEY` when the server starts, else generate one.
+        public var shutdownAPIKey: String?
+        /// How long a graceful shutdown waits for queued and running predictions. Default 30 s.
+        public var drainTimeout: Duration
+        /// The health route. Default `/health`.
+        public var healthcheckPath: String
+        /// The info route. Default `/info`.
+        public var infoPath: String
+        /// The Prometheus metrics route. Default `/metrics`.
+        public var metricsPath: String
+        /// Shown as `model` in `/info` (a JSON object of strings).
+        public var modelMetadata: [String: String]?
+        /// Watch SIGINT and SIGTERM and shut down gracefully (a second SIGINT stops at once). `run(host:port:)`
+        /// turns this on; embedded servers leave signals alone by default.
+        public var handleSignals: Bool
+        /// Listen backlog. Default 1024.
+        public var backlog: Int
+        /// Where the server logs. The shutdown key is never written here.
+        public var logger: Logger
+        /// The host ``LitServer/run()`` (the swift-service-lifecycle entry point) listens on. Default `0.0.0.0`.
+        public var host: String
+        /// The port ``LitServer/run()`` listens on. Default 8000.
+        public var port: Int
+
+        /// Creates a configuration; every parameter has LitServe's (or DESIGN.md's) default.
+        public init(
+            ioThreads: Int? = nil,
+            timeout: Duration? = .seconds(30),
+            limits: HTTPLimits = HTTPLimits(),
+            headerTimeout: Duration = .seconds(10),
+            keepAliveTimeout: Duration = .seconds(60),
+            maxQueueDepth: Int = 8192,
+            enableShutdownAPI: Bool = false,
+            shutdownPath: String = "/shutdown",
+            shutdownAPIKey: String? = nil,
+            drainTimeout: Duration = .seconds(30),
+            healthcheckPath: String = "/health",
+            infoPath: String = "/info",
+            metricsPath: String = "/metrics",
+            modelMetadata: [String: String]? = nil,
+            handleSignals: Bool = false,
+            backlog: Int = 1024,
+            logger: Logger = Logger(label: "lituv"),
+            host: String = "0.0.0.0",
+            port: Int = 8000
+        ) {
+            self.host = host
+            self.port = port
+            self.ioThreads = ioThreads ?? LitServer.Configuration.coreCount
+            self.timeout = timeout
+            self.limits = limits
+            self.headerTimeout = headerTimeout
+            self.keepAliveTimeout = keepAliveTimeout
+            self.maxQueueDepth = maxQueueDepth
+            self.enableShutdownAPI = enableShutdownAPI
+            self.shutdownPath = shutdownPath
+            self.shutdownAPIKey = shutdownAPIKey
+            self.drainTimeout = drainTimeout
+            self.healthcheckPath = healthcheckPath
+            self.infoPath = infoPath
+            self.metricsPath = metricsPath
+            self.modelMetadata = modelMetadata
+            self.handleSignals = handleSignals
+            self.backlog = backlog
+            self.logger = logger
+        }
+
+        /// The number of online cores.
+        public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating at 0 for negative durations.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        if seconds < 0 { return 0 }
+        let whole = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if whole.overflow { return .max }
+        return whole.partialValue &+ UInt64(attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,126 @@
+/// Everything one I/O loop serves: its listener, its connections, its completion queue, and the routing of
+/// requests to built-in answers or to an endpoint's queue. Loop thread only, except ``completions``.
+final class LoopContext: HTTPRequestHandler {
+    let loop: EventLoop
+    let loopState: HTTPLoopState
+    let completions: CompletionSink
+    private unowned let runtime: ServerRuntime
+    private var listener: TCPListener?
+    private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
+
+    init(loop: EventLoop, runtime: ServerRuntime) {
+        self.loop = loop
+        self.runtime = runtime
+        let configuration = runtime.configuration
+        loopState = HTTPLoopState(
+            limits: configuration.limits,
+            headerTimeout: configuration.headerTimeout.nanoseconds,
+            idleTimeout: configuration.keepAliveTimeout.nanoseconds
+        )
+        completions = CompletionSink(loop: loop, onSettled: { [unowned runtime] in runtime.jobSettled() })
+        loop.onWakeup = { [unowned self] in self.completions.drain() }
+    }
+
+    /// Binds this loop's listener. Loop thread only.
+    /// - Returns: The bound port.
+    func listen(on address: SocketAddress) throws(UVError) -> Int {
+        let listener = try TCPListener(
+            loop: loop,
+            address: address,
+            backlog: Int32(clamping: runtime.configuration.backlog)
+        ) { [unowned self] transport in
+            self.accept(transport)
+        }
+        self.listener = listener
+        return listener.port
+    }
+
+    private func accept(_ transport: TCPConnection) {
+        if runtime.isDraining {
+            transport.closeNow()
+            return
+        }
+        let connection = HTTPServerConnection(transport: transport, handler: self)
+        connections[ObjectIdentifier(connection)] = connection
+        runtime.statistics.connections.add(1, ordering: .relaxed)
+        connection.start()
+    }
+
+    var connectionCount: Int { connections.count }
+
+    /// Shutdown step: stop accepting at once, close idle connections; busy ones close after their answers.
+    func beginDrain() {
+        listener?.close()
+        listener = nil
+        for connection in Array(connections.values) {
+            connection.beginDrain()
+        }
+    }
+
+    /// Shutdown step after the drain timeout: whatever still waits for a prediction is answered 503.
+    func failPending() {
+        let response = HTTPResponse.error(.serviceUnavailable, "Server is shutting down", close: true)
+        for connection in Array(connections.values) {
+            connection.failPending(with: response)
+        }
+    }
+
+    /// Final step: close what is left at once.
+    func closeAll() {
+        listener?.close()
+        listener = nil
+        for connection in Array(connections.values) {
+            connection.closeNow()
+        }
+    }
+
+    // MARK: HTTPRequestHandler
+
+    var isDraining: Bool { runtime.isDraining }
+
+    func connectionDidClose(_ connection: HTTPServerConnection) {
+        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil {
+            runtime.statistics.connections.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    func didRespond(tag: Int, status: Int) {
+        runtime.statistics.record(route: tag, status: status)
+    }
+
+    func route(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> (HTTPRoute, tag: Int) {
+        guard let (entry, tag) = runtime.router.match(UnsafeRawBufferPointer(rebasing: buffer[head.path])) else {
+            return (.respond(.error(.notFound, "Not Found")), -1)
+        }
+        let isGet = head.method == .get || head.method == .head
+        switch entry.target {
+        case .root, .health, .info, .metrics:
+            guard isGet else { return (.respond(methodNotAllowed(entry)), tag) }
+            if runtime.isDraining {
+                return (.respond(runtime.drainingResponse(for: entry.target)), tag)
+            }
+            return (.respond(runtime.builtInResponse(entry.target)), tag)
+        case .shutdown:
+            guard head.method == .post else { return (.respond(methodNotAllowed(entry)), tag) }
+            if runtime.isDraining {
+                return (.respond(runtime.drainingResponse(for: entry.target)), tag)
+            }
+            let authorization = head.authorization.map { UnsafeRawBufferPointer(rebasing: buffer[$0]) }
+            return (.respond(runtime.shutdownResponse(authorization: authorization)), tag)
+        case .endpoint(let index):
+            guard head.method == .post else { return (.respond(methodNotAllowed(entry)), tag) }
+            if runtime.isDraining {
+                return (.respond(runtime.drainingResponse(for: entry.target)), tag)
+            }
+            return (.collectBody(target: index), tag)
+        }
+    }
+
+    func dispatch(target: Int, head: RequestSummary, body: [UInt8], responder: HTTPResponder) -> HTTPDispatch {
+        runtime.submit(endpoint: target, body: body, responder: responder, completions: completions)
+    }
+
+    private func methodNotAllowed(_ entry: Router.Entry) -> HTTPResponse {
+        .error(.methodNotAllowed, "Method Not Allowed", headers: [("Allow", entry.allow)])
+    }
+}

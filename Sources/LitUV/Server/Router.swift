@@ -1,0 +1,59 @@
+/// The route table of one server run: built-in routes and one `POST` route per endpoint, matched by exact path
+/// bytes without allocating.
+struct Router: Sendable {
+    enum Target: Sendable, Equatable {
+        case root, health, info, metrics, shutdown
+        case endpoint(Int)
+    }
+
+    struct Entry: Sendable {
+        let path: [UInt8]
+        let target: Target
+        /// The `Allow` header value for a wrong method.
+        let allow: String
+    }
+
+    let entries: [Entry]
+
+    /// Builds the table.
+    /// - Throws: ``LitServerError`` when two routes share a path or a path does not start with `/`.
+    init(configuration: LitServer.Configuration, endpointPaths: [String]) throws(LitServerError) {
+        var entries: [Entry] = []
+        var owners: [String: String] = [:]
+        func add(_ path: String, _ target: Target, allow: String, option: String) throws(LitServerError) {
+            guard path.hasPrefix("/"), !path.contains(where: { $0 == " " || $0 == "?" || $0 == "#" }) else {
+                throw .invalidConfiguration("\(option) \"\(path)\" must start with / and contain no space, ? or #")
+            }
+            if let other = owners[path] {
+                throw .invalidConfiguration("\(option) \"\(path)\" is already used by \(other)")
+            }
+            owners[path] = option
+            entries.append(Entry(path: Array(path.utf8), target: target, allow: allow))
+        }
+        try add("/", .root, allow: "GET, HEAD", option: "the root route")
+        try add(configuration.healthcheckPath, .health, allow: "GET, HEAD", option: "healthcheckPath")
+        try add(configuration.infoPath, .info, allow: "GET, HEAD", option: "infoPath")
+        try add(configuration.metricsPath, .metrics, allow: "GET, HEAD", option: "metricsPath")
+        if configuration.enableShutdownAPI {
+            try add(configuration.shutdownPath, .shutdown, allow: "POST", option: "shutdownPath")
+        }
+        for (index, path) in endpointPaths.enumerated() {
+            try add(path, .endpoint(index), allow: "POST", option: "the path of endpoint \(index)")
+        }
+        self.entries = entries
+    }
+
+    /// The entry for a request path, and its index (the route tag), or nil.
+    func match(_ path: UnsafeRawBufferPointer) -> (entry: Entry, index: Int)? {
+        for (index, entry) in entries.enumerated() where entry.path.count == path.count {
+            let equal = entry.path.withUnsafeBytes { candidate in
+                candidate.elementsEqual(path)
+            }
+            if equal { return (entry, index) }
+        }
+        return nil
+    }
+
+    /// Route names for metrics labels.
+    var names: [String] { entries.map { String(decoding: $0.path, as: UTF8.self) } }
+}

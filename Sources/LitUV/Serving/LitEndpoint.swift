@@ -1,0 +1,92 @@
+import Logging
+
+/// One API served on one path, with its own batching and workers (LitServe's per-API options).
+///
+/// ```swift
+/// let server = try LitServer(endpoints: [
+///     LitEndpoint(Square(), path: "/predict", maxBatchSize: 8, batchTimeout: .milliseconds(5)),
+///     LitEndpoint(Embedder(), path: "/embed", workersPerDevice: 2),
+/// ])
+/// ```
+public struct LitEndpoint: Sendable {
+    /// The route the API answers on (`POST`). Default `/predict`.
+    public var path: String
+    /// The most requests given to one `predict(batch:)` call. Must be > 0. Default 1 (no batching).
+    public var maxBatchSize: Int
+    /// How long a batch may wait for more requests after its first one arrived. Default 0 (take what is queued).
+    public var batchTimeout: Duration
+    /// Predict workers per device; each has its own copy of the API and its own `setup`. Default 1.
+    public var workersPerDevice: Int
+    /// The number of devices; workers = devices × workersPerDevice. Default 1.
+    public var devices: Int
+    /// A name for logs, `/info` and `/metrics` (the API's type name by default).
+    public var name: String
+    let makeRuntime: @Sendable (EndpointContext) -> any EndpointRuntime
+
+    /// Serves `api` on `path`.
+    /// - Parameters:
+    ///   - api: The API; each worker gets its own copy before `setup`.
+    ///   - path: The `POST` route. Must start with `/`.
+    ///   - maxBatchSize: Requests per `predict(batch:)` call, at most.
+    ///   - batchTimeout: The batch window, from the first request's arrival.
+    ///   - workersPerDevice: Predict workers per device.
+    ///   - devices: Devices (CPU indices) to spread workers over.
+    public init<API: LitAPI>(
+        _ api: API,
+        path: String = "/predict",
+        maxBatchSize: Int = 1,
+        batchTimeout: Duration = .zero,
+        workersPerDevice: Int = 1,
+        devices: Int = 1
+    ) {
+        self.path = path
+        self.maxBatchSize = maxBatchSize
+        self.batchTimeout = batchTimeout
+        self.workersPerDevice = workersPerDevice
+        self.devices = devices
+        self.name = String(describing: API.self)
+        self.makeRuntime = { context in WorkerPool(api: api, context: context) }
+    }
+
+    /// The number of predict workers: devices × workersPerDevice.
+    public var workerCount: Int { devices * workersPerDevice }
+}
+
+/// What a runtime needs from the server.
+struct EndpointContext: Sendable {
+    let endpoint: LitEndpointSettings
+    let queueCapacity: Int
+    let logger: Logger
+    let statistics: EndpointStatistics
+}
+
+/// The plain settings of an endpoint (no API value), validated.
+struct LitEndpointSettings: Sendable {
+    let path: String
+    let name: String
+    let maxBatchSize: Int
+    let batchTimeoutNanoseconds: UInt64
+    let workersPerDevice: Int
+    let devices: Int
+    var workerCount: Int { devices * workersPerDevice }
+}
+
+/// The type-erased predict side of one endpoint.
+protocol EndpointRuntime: AnyObject, Sendable {
+    /// Starts the workers; each runs `setup` on its own thread. Returns at once.
+    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(LitServerError)
+    /// Queues a job; false when the queue is full (the caller answers 503).
+    func submit(_ job: Job) -> Bool
+    /// Every worker finished `setup` and every copy's `health()` is true.
+    var isHealthy: Bool { get }
+    /// Every worker finished `setup` (healthy or not).
+    var isReady: Bool { get }
+    /// Requests waiting in the queue.
+    var queueDepth: Int { get }
+    /// Lets workers finish what is queued, then stop; answers still-queued jobs with `response` when `failQueued`.
+    func stop()
+    /// Takes every job still queued (for the drain timeout).
+    func drainQueue() -> [Job]
+    /// Waits for the worker threads (teardown has run when this returns).
+    func join()
+}

@@ -1,0 +1,151 @@
+import Logging
+import Synchronization
+
+/// The predict workers of one endpoint: W threads, each with its own copy of the API, fed by one bounded
+/// lock-free queue, answering through each job's loop.
+final class WorkerPool<API: LitAPI>: EndpointRuntime {
+    private let prototype: API
+    private let settings: LitEndpointSettings
+    private let logger: Logger
+    private let statistics: EndpointStatistics
+    private let queue: BoundedMPMCQueue<Job>
+    private let parker = Parker()
+    private let stopping = Atomic<Bool>(false)
+    private let readyWorkers = Atomic<Int>(0)
+    /// Each worker's API copy after `setup`, for `health()` checks from the loops.
+    private let readyCopies = Mutex<[API]>([])
+    private let threads = Mutex<[NativeThread]>([])
+
+    init(api: API, context: EndpointContext) {
+        prototype = api
+        settings = context.endpoint
+        logger = context.logger
+        statistics = context.statistics
+        queue = BoundedMPMCQueue(capacity: context.queueCapacity)
+    }
+
+    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(LitServerError) {
+        for index in 0..<settings.workerCount {
+            let device = Device(kind: "cpu", index: index / settings.workersPerDevice)
+            let thread = try NativeThread.spawn(name: "lituv-w\(index)") { [self] in
+                self.runWorker(device: device, onSetupFailure: onSetupFailure)
+            }
+            threads.withLock { $0.append(thread) }
+        }
+    }
+
+    func submit(_ job: Job) -> Bool {
+        guard queue.tryEnqueue(job) else { return false }
+        parker.unpark()
+        return true
+    }
+
+    var isReady: Bool { readyWorkers.load(ordering: .acquiring) == settings.workerCount }
+
+    var isHealthy: Bool {
+        guard isReady else { return false }
+        return readyCopies.withLock { copies in copies.allSatisfy { $0.health() } }
+    }
+
+    var queueDepth: Int { queue.approximateCount }
+
+    func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        parker.unparkAll()
+    }
+
+    func drainQueue() -> [Job] {
+        var jobs: [Job] = []
+        while let job = queue.tryDequeue() { jobs.append(job) }
+        return jobs
+    }
+
+    func join() {
+        let all = threads.withLock { threads in
+            defer { threads.removeAll() }
+            return threads
+        }
+        for thread in all { thread.join() }
+    }
+
+    // MARK: The worker thread
+
+    private func runWorker(device: Device, onSetupFailure: @Sendable (any Error) -> Void) {
+        var api = prototype
+        do {
+            try api.setup(device: device)
+        } catch {
+            logger.error("setup failed for \(settings.name) on \(device): \(error)")
+            onSetupFailure(error)
+            return
+        }
+        readyCopies.withLock { $0.append(api) }
+        readyWorkers.add(1, ordering: .releasing)
+
+        let collector = BatchCollector(
+            queue: queue,
+            parker: parker,
+            maxBatchSize: settings.maxBatchSize,
+            batchTimeout: settings.batchTimeoutNanoseconds,
+            onSkipped: { job in job.completions.abandon(job) }
+        )
+        var batch: [Job] = []
+        batch.reserveCapacity(settings.maxBatchSize)
+        while collector.next(into: &batch, shouldStop: { stopping.load(ordering: .sequentiallyConsistent) }) {
+            statistics.recordBatch(size: batch.count)
+            run(batch, on: api)
+        }
+        api.teardown()
+    }
+
+    /// Decodes, predicts and encodes one batch; every job of it is answered exactly once.
+    private func run(_ batch: [Job], on api: API) {
+        var inputs: [API.Input] = []
+        var owners: [Job] = []
+        inputs.reserveCapacity(batch.count)
+        owners.reserveCapacity(batch.count)
+        for job in batch {
+            do {
+                let request = try LitJSON.decode(API.Request.self, from: job.body)
+                inputs.append(try api.decodeRequest(request))
+                owners.append(job)
+            } catch let error as JSONError {
+                job.finish(.error(.badRequest, "Invalid request body: \(error.description)"))
+            } catch {
+                job.finish(response(for: error, hook: "decodeRequest"))
+            }
+        }
+        guard !inputs.isEmpty else { return }
+        let outputs: [API.Output]
+        do {
+            outputs = try api.predict(batch: inputs)
+        } catch {
+            let answer = response(for: error, hook: "predict")
+            for job in owners { job.finish(answer) }
+            return
+        }
+        guard outputs.count == owners.count else {
+            logger.error("\(settings.name): predict(batch:) returned \(outputs.count) outputs for \(owners.count) inputs")
+            let answer = HTTPResponse.error(.internalServerError, "Batch size mismatch")
+            for job in owners { job.finish(answer) }
+            return
+        }
+        for (job, output) in zip(owners, outputs) {
+            do {
+                let body = try LitJSON.encode(try api.encodeResponse(output))
+                job.finish(HTTPResponse(status: .ok, contentType: .json, body: body))
+            } catch {
+                job.finish(response(for: error, hook: "encodeResponse"))
+            }
+        }
+    }
+
+    private func response(for error: any Error, hook: String) -> HTTPResponse {
+        if let httpError = error as? HTTPError {
+            let status = (400...599).contains(httpError.status) ? httpError.status : 500
+            return .error(HTTPStatus(status), httpError.detail)
+        }
+        logger.error("\(settings.name).\(hook) failed: \(error)")
+        return .error(.internalServerError, "Internal server error")
+    }
+}

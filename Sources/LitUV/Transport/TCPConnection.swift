@@ -1,0 +1,301 @@
+import CUV
+
+/// What a ``TCPConnection`` reports to the protocol layer above it (HTTP, or TLS then HTTP). Loop thread only.
+protocol TCPConnectionHandler: AnyObject {
+    /// Bytes arrived. They are valid only during the call.
+    func connectionDidRead(_ bytes: UnsafeRawBufferPointer)
+    /// The peer finished sending (EOF).
+    func connectionDidReachEOF()
+    /// The connection's timer fired (see ``TCPConnection/setTimer(milliseconds:)``).
+    func connectionTimerDidFire()
+    /// Every queued byte has been handed to the kernel.
+    func connectionDidDrain()
+    /// The connection is closed; no further calls follow.
+    func connectionDidClose()
+}
+
+/// One accepted TCP connection: reading into the loop's shared buffer, ordered writes with `uv_try_write` first,
+/// one timer, graceful (lingering) and immediate close.
+///
+/// Memory: the `uv_tcp_t` and `uv_timer_t` each retain this object through `handle.data` and are freed in their close
+/// callbacks; the single `uv_write_t` and the in-flight bytes belong to this object and are freed in `deinit`, which
+/// runs only after both close callbacks — so after any write callback, including `UV_ECANCELED` ones.
+final class TCPConnection: UVHandleOwner {
+    private let tcp: UnsafeMutablePointer<uv_tcp_t>
+    private let timer: UnsafeMutablePointer<uv_timer_t>
+    private let writeRequest: UnsafeMutablePointer<uv_write_t>
+    private let shutdownRequest: UnsafeMutablePointer<uv_shutdown_t>
+    let loop: EventLoop
+    /// The protocol handler; released when the connection closes.
+    var handler: TCPConnectionHandler?
+
+    private var pending = ByteBuffer()
+    private var inFlight = ByteBuffer()
+    private var writeInFlight = false
+    private var openHandles = 2
+    private var reading = false
+
+    private enum State { case open, closingAfterFlush, lingering, closed }
+    private var state = State.open
+
+    /// How long a lingering close keeps discarding input before closing (ms).
+    static let lingerMilliseconds: UInt64 = 2_000
+
+    private init(loop: EventLoop, tcp: UnsafeMutablePointer<uv_tcp_t>, timer: UnsafeMutablePointer<uv_timer_t>) {
+        self.loop = loop
+        self.tcp = tcp
+        self.timer = timer
+        writeRequest = .allocate(capacity: 1)
+        shutdownRequest = .allocate(capacity: 1)
+        super.init()
+    }
+
+    deinit {
+        writeRequest.deallocate()
+        shutdownRequest.deallocate()
+    }
+
+    /// Accepts a pending connection from a listening stream, or returns nil (the failure only affects that client).
+    static func accept(from server: UnsafeMutablePointer<uv_stream_t>, loop: EventLoop) -> TCPConnection? {
+        let tcp = UVHandle.allocate(UV_TCP, as: uv_tcp_t.self)
+        guard uv_tcp_init(loop.uv, tcp) == 0 else {
+            UVHandle.deallocateUnattached(tcp)
+            return nil
+        }
+        let timer = UVHandle.allocate(UV_TIMER, as: uv_timer_t.self)
+        guard uv_timer_init(loop.uv, timer) == 0 else {
+            UVHandle.deallocateUnattached(timer)
+            UVHandle.close(tcp)  // data is nil: the close callback only frees it
+            return nil
+        }
+        let connection = TCPConnection(loop: loop, tcp: tcp, timer: timer)
+        UVHandle.attach(tcp, to: connection)
+        UVHandle.attach(timer, to: connection)
+        if uv_accept(server, UVHandle.stream(tcp)) != 0 {
+            connection.closeNow()
+            return nil
+        }
+        _ = uv_tcp_nodelay(tcp, 1)
+        return connection
+    }
+
+    /// True until the connection starts closing.
+    var isOpen: Bool { state == .open }
+
+    /// Starts delivering reads to the handler.
+    func startReading() {
+        guard state == .open || state == .lingering, !reading else { return }
+        if uv_read_start(UVHandle.stream(tcp), connectionAllocCallback, connectionReadCallback) == 0 {
+            reading = true
+        } else {
+            closeNow()
+        }
+    }
+
+    /// Stops reading (back-pressure); ``startReading()`` resumes.
+    func stopReading() {
+        guard reading else { return }
+        uv_read_stop(UVHandle.stream(tcp))
+        reading = false
+    }
+
+    /// Queues bytes for writing; they go out on ``flush()``.
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        guard state == .open || state == .closingAfterFlush else { return }
+        pending.append(bytes)
+    }
+
+    /// Gives the queued bytes to the output buffer owner for direct appends (avoids an intermediate copy).
+    func withOutputBuffer<R>(_ body: (inout ByteBuffer) -> R) -> R {
+        body(&pending)
+    }
+
+    /// Bytes queued and not yet accepted by the kernel.
+    var queuedByteCount: Int { pending.count + (writeInFlight ? inFlight.count : 0) }
+
+    /// Sends the queued bytes: `uv_try_write` first, `uv_write` for what the kernel did not take.
+    func flush() {
+        guard !writeInFlight, state == .open || state == .closingAfterFlush else { return }
+        if pending.isEmpty {
+            finishFlush()
+            return
+        }
+        var buffer = uv_buf_t(base: pending.base?.assumingMemoryBound(to: CChar.self), len: pending.count)
+        let written = uv_try_write(UVHandle.stream(tcp), &buffer, 1)
+        if written == Int32(pending.count) {
+            pending.removeAll()
+            finishFlush()
+            return
+        }
+        if written < 0 && written != UV_EAGAIN.rawValue {
+            closeNow()
+            return
+        }
+        pending.consume(Int(max(written, 0)))
+        pending.swapContents(with: &inFlight)
+        var outgoing = uv_buf_t(base: inFlight.base?.assumingMemoryBound(to: CChar.self), len: inFlight.count)
+        writeInFlight = true
+        if uv_write(writeRequest, UVHandle.stream(tcp), &outgoing, 1, connectionWriteCallback) != 0 {
+            writeInFlight = false
+            closeNow()
+        }
+    }
+
+    fileprivate func writeDidComplete(status: Int32) {
+        writeInFlight = false
+        inFlight.removeAll()
+        inFlight.shrinkIfEmpty(keepingCapacity: 64 * 1024)
+        if status < 0 {
+            closeNow()
+            return
+        }
+        flush()
+    }
+
+    private func finishFlush() {
+        pending.shrinkIfEmpty(keepingCapacity: 64 * 1024)
+        switch state {
+        case .open:
+            handler?.connectionDidDrain()
+        case .closingAfterFlush:
+            handler?.connectionDidDrain()
+            beginLinger()
+        case .lingering, .closed:
+            break
+        }
+    }
+
+    /// Closes after every queued byte is written: sends FIN, then discards input for a short while so the peer
+    /// reads the last response before the socket closes (no RST racing it).
+    func closeAfterFlush() {
+        guard state == .open else { return }
+        state = .closingAfterFlush
+        if !writeInFlight { flush() }
+    }
+
+    private func beginLinger() {
+        state = .lingering
+        if uv_shutdown(shutdownRequest, UVHandle.stream(tcp), connectionShutdownCallback) != 0 {
+            closeNow()
+            return
+        }
+        uv_timer_start(timer, connectionTimerCallback, Self.lingerMilliseconds, 0)
+        startReading()
+    }
+
+    fileprivate func shutdownDidComplete(status: Int32) {
+        if status < 0 { closeNow() }
+    }
+
+    /// Closes both handles at once. Idempotent; the handler hears ``TCPConnectionHandler/connectionDidClose()``.
+    func closeNow() {
+        guard state != .closed else { return }
+        state = .closed
+        reading = false
+        UVHandle.close(tcp)
+        UVHandle.close(timer)
+        pending.removeAll()
+        let handler = self.handler
+        self.handler = nil
+        handler?.connectionDidClose()
+    }
+
+    /// Arms the connection's single timer (replacing any earlier deadline).
+    func setTimer(milliseconds: UInt64) {
+        guard state == .open || state == .closingAfterFlush else { return }
+        uv_timer_start(timer, connectionTimerCallback, milliseconds, 0)
+    }
+
+    /// Disarms the timer.
+    func cancelTimer() {
+        guard state == .open || state == .closingAfterFlush else { return }
+        uv_timer_stop(timer)
+    }
+
+    override func handleDidClose(_ handle: UnsafeMutablePointer<uv_handle_t>) {
+        openHandles -= 1
+    }
+
+    fileprivate func didRead(_ count: Int) {
+        switch state {
+        case .open:
+            handler?.connectionDidRead(UnsafeRawBufferPointer(start: loop.readBuffer.baseAddress, count: count))
+        case .lingering, .closingAfterFlush:
+            break  // discard: the response that ends this connection is being delivered
+        case .closed:
+            break
+        }
+    }
+
+    fileprivate func didReachEOF() {
+        switch state {
+        case .open:
+            stopReading()
+            handler?.connectionDidReachEOF()
+        case .lingering:
+            closeNow()
+        case .closingAfterFlush:
+            stopReading()
+        case .closed:
+            break
+        }
+    }
+
+    fileprivate func timerDidFire() {
+        switch state {
+        case .open, .closingAfterFlush:
+            handler?.connectionTimerDidFire()
+        case .lingering:
+            closeNow()
+        case .closed:
+            break
+        }
+    }
+}
+
+private func connectionAllocCallback(
+    _ handle: UnsafeMutablePointer<uv_handle_t>?,
+    _ suggestedSize: Int,
+    _ buffer: UnsafeMutablePointer<uv_buf_t>?
+) {
+    guard let handle, let buffer else { return }
+    let loop = EventLoop.of(handle.pointee.loop)
+    buffer.pointee = uv_buf_t(
+        base: loop.readBuffer.baseAddress?.assumingMemoryBound(to: CChar.self),
+        len: loop.readBuffer.count
+    )
+}
+
+private func connectionReadCallback(
+    _ stream: UnsafeMutablePointer<uv_stream_t>?,
+    _ nread: Int,
+    _ buffer: UnsafePointer<uv_buf_t>?
+) {
+    guard let stream, let connection = UVHandle.owner(of: stream, as: TCPConnection.self) else { return }
+    if nread > 0 {
+        connection.didRead(nread)
+    } else if nread == Int(UV_EOF.rawValue) {
+        connection.didReachEOF()
+    } else if nread < 0 {
+        connection.closeNow()
+    }
+}
+
+private func connectionWriteCallback(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
+    guard let request, let stream = request.pointee.handle,
+        let connection = UVHandle.owner(of: stream, as: TCPConnection.self)
+    else { return }
+    connection.writeDidComplete(status: status)
+}
+
+private func connectionShutdownCallback(_ request: UnsafeMutablePointer<uv_shutdown_t>?, _ status: Int32) {
+    guard let request, let stream = request.pointee.handle,
+        let connection = UVHandle.owner(of: stream, as: TCPConnection.self)
+    else { return }
+    connection.shutdownDidComplete(status: status)
+}
+
+private func connectionTimerCallback(_ timer: UnsafeMutablePointer<uv_timer_t>?) {
+    guard let timer, let connection = UVHandle.owner(of: timer, as: TCPConnection.self) else { return }
+    connection.timerDidFire()
+}

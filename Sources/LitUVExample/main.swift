@@ -1,0 +1,114 @@
+import ArgumentParser
+import LitUV
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lituv-example`: serves LitUV's built-in example models.
+struct Example: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lituv-example",
+        abstract: "Serve a built-in LitUV example model over HTTP."
+    )
+
+    enum Model: String, ExpressibleByArgument, CaseIterable {
+        case square, sleep
+    }
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 8000
+
+    @Option(help: "I/O threads (event loops). Default: the number of cores.")
+    var ioThreads: Int?
+
+    @Option(help: "Predict workers per device.")
+    var workers = 1
+
+    @Option(help: "The model: square (x², LitServe's example) or sleep (x², sleeping --predict-delay-ms per batch).")
+    var model: Model = .square
+
+    @Option(help: "The most requests per predict(batch:) call.")
+    var maxBatchSize = 1
+
+    @Option(help: "The batch window in milliseconds, from the first request's arrival.")
+    var batchTimeoutMs = 0.0
+
+    @Option(help: "Request timeout in milliseconds (0 disables).")
+    var timeoutMs = 30_000.0
+
+    @Option(help: "Requests each API queue holds before answering 503.")
+    var maxQueueDepth = 8192
+
+    @Option(help: "For --model sleep: milliseconds each batch takes.")
+    var predictDelayMs = 10.0
+
+    @Flag(help: "Enable POST /shutdown (key from LIT_SHUTDOWN_API_KEY, else generated and printed).")
+    var enableShutdownAPI = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        if let ioThreads, ioThreads < 1 { throw ValidationError("--io-threads must be at least 1") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
+        guard batchTimeoutMs >= 0, timeoutMs >= 0, predictDelayMs >= 0 else {
+            throw ValidationError("times must not be negative")
+        }
+        guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
+    }
+
+    func run() throws {
+        let configuration = LitServer.Configuration(
+            ioThreads: ioThreads,
+            timeout: timeoutMs > 0 ? .microseconds(Int64(timeoutMs * 1000)) : nil,
+            maxQueueDepth: maxQueueDepth,
+            enableShutdownAPI: enableShutdownAPI,
+            modelMetadata: ["name": model.rawValue],
+            handleSignals: true
+        )
+        let batchTimeout = Duration.microseconds(Int64(batchTimeoutMs * 1000))
+        let api: LitEndpoint
+        switch model {
+        case .square:
+            api = LitEndpoint(SquareAPI(), maxBatchSize: maxBatchSize, batchTimeout: batchTimeout,
+                              workersPerDevice: workers)
+        case .sleep:
+            api = LitEndpoint(
+                SleepAPI(delay: .microseconds(Int64(predictDelayMs * 1000))),
+                maxBatchSize: maxBatchSize,
+                batchTimeout: batchTimeout,
+                workersPerDevice: workers
+            )
+        }
+        do {
+            let server = try LitServer(endpoints: [api], configuration: configuration)
+            let running = try server.start(host: host, port: port)
+            let shownHost = host.contains(":") ? "[\(host)]" : host
+            say("LitUV serving model '\(model.rawValue)' on http://\(shownHost):\(running.port)")
+            say("  try: curl -X POST http://\(shownHost):\(running.port)/predict -d '{\"input\": 4.0}'")
+            try running.wait()
+            say("LitUV stopped")
+        } catch {
+            say("lituv-example: error: \(error)", to: STDERR_FILENO)
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Writes a line unbuffered (so scripts reading a pipe see it at once).
+func say(_ line: String, to fd: Int32 = STDOUT_FILENO) {
+    var text = line + "\n"
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written <= 0 { break }
+            offset += written
+        }
+    }
+}
+
+Example.main()
