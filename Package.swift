@@ -32,7 +32,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "LitUVTests", dependencies: ["LitUV", "CUV"]),
+        .testTarget(
+            name: "LitUVTests",
+            dependencies: [
+                "LitUV", "CUV",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,4 +19,15 @@ static inline int CUV_set_reuseport(uv_os_sock_t fd) {
 /// Names the calling thread (as shown by top -H); at most 15 bytes are kept.
 static inline void CUV_set_thread_name(const char *name) { prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
 
+#include <signal.h>
+#include <pthread.h>
+
+/// Unblocks `signum` for the calling thread (a parent may have spawned us with it blocked). Returns 0 or an errno.
+static inline int CUV_unblock_signal(int signum) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signum);
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 #endif

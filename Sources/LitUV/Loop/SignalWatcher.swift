@@ -19,6 +19,8 @@ final class SignalWatcher: UVHandleOwner {
             throw UVError(code: status, operation: "uv_signal_init")
         }
         UVHandle.attach(handle, to: self)
+        // The signal is delivered to a thread that does not block it; make sure the loop's thread is one.
+        _ = CUV_unblock_signal(signal)
         do throws(UVError) {
             try UVError.check(uv_signal_start(handle, signalWatcherCallback, signal), "uv_signal_start \(signal)")
             // A signal watcher must not keep the loop alive on its own.

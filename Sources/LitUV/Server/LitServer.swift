@@ -218,6 +218,8 @@ public final class RunningServer: Sendable {
 
     /// Predictions queued or running.
     var inFlightCount: Int { runtime.inFlightCount }
+    /// Predict worker threads still alive (0 once ``wait()`` returned).
+    var liveWorkerCount: Int { runtime.endpoints.reduce(0) { $0 + $1.liveWorkerCount } }
     var statistics: [EndpointStatistics] { runtime.endpointStatistics }
     var shutdownKey: String? { runtime.shutdownKey?.value }
 

@@ -76,7 +76,10 @@ final class ServerRuntime: @unchecked Sendable {
         }
         timeoutNanoseconds = configuration.timeout.map(\.nanoseconds)
         if configuration.enableShutdownAPI {
-            let environment = getenv("LIT_SHUTDOWN_API_KEY").map { String(cString: $0) }
+            // Read when the server starts (not at load), and only when no key was configured.
+            let environment =
+                configuration.shutdownAPIKey == nil
+                ? getenv("LIT_SHUTDOWN_API_KEY").map { String(cString: $0) } : nil
             shutdownKey = try ShutdownKey.resolve(configured: configuration.shutdownAPIKey, environment: environment)
         } else {
             shutdownKey = nil

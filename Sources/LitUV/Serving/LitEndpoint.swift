@@ -83,7 +83,9 @@ protocol EndpointRuntime: AnyObject, Sendable {
     var isReady: Bool { get }
     /// Requests waiting in the queue.
     var queueDepth: Int { get }
-    /// Lets workers finish what is queued, then stop; answers still-queued jobs with `response` when `failQueued`.
+    /// Worker threads started and not yet finished (0 after ``join()``).
+    var liveWorkerCount: Int { get }
+    /// Lets workers finish what is queued, then stop (each runs `teardown`).
     func stop()
     /// Takes every job still queued (for the drain timeout).
     func drainQueue() -> [Job]

@@ -15,6 +15,7 @@ final class WorkerPool<API: LitAPI>: EndpointRuntime {
     /// Each worker's API copy after `setup`, for `health()` checks from the loops.
     private let readyCopies = Mutex<[API]>([])
     private let threads = Mutex<[NativeThread]>([])
+    private let alive = Atomic<Int>(0)
 
     init(api: API, context: EndpointContext) {
         prototype = api
@@ -27,8 +28,16 @@ final class WorkerPool<API: LitAPI>: EndpointRuntime {
     func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(LitServerError) {
         for index in 0..<settings.workerCount {
             let device = Device(kind: "cpu", index: index / settings.workersPerDevice)
-            let thread = try NativeThread.spawn(name: "lituv-w\(index)") { [self] in
-                self.runWorker(device: device, onSetupFailure: onSetupFailure)
+            alive.add(1, ordering: .relaxed)
+            let thread: NativeThread
+            do {
+                thread = try NativeThread.spawn(name: "lituv-w\(index)") { [self] in
+                    self.runWorker(device: device, onSetupFailure: onSetupFailure)
+                    self.alive.subtract(1, ordering: .releasing)
+                }
+            } catch {
+                alive.subtract(1, ordering: .relaxed)
+                throw error
             }
             threads.withLock { $0.append(thread) }
         }
@@ -48,6 +57,8 @@ final class WorkerPool<API: LitAPI>: EndpointRuntime {
     }
 
     var queueDepth: Int { queue.approximateCount }
+
+    var liveWorkerCount: Int { alive.load(ordering: .acquiring) }
 
     func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
