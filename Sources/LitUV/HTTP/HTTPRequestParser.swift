@@ -2,8 +2,9 @@
 // buffer that reports how many bytes it consumed and hands out ranges into that buffer instead of copies.
 //
 // The head is parsed by a byte-level state machine that remembers where it stopped, so bytes that arrive in many
-// small reads are each looked at once (linear overall), every limit is enforced as soon as it is crossed, and the
-// result (including which error) does not depend on how the input was split into reads. Nothing of the head is
+// small reads are not scanned again (linear overall: a byte is looked at once, trailing whitespace of a field value
+// twice), every limit is enforced as soon as it is crossed, and the result (including which error) does not depend
+// on how the input was split into reads. Long runs of target and field-value bytes are checked 8 bytes at a time. Nothing of the head is
 // consumed until it is complete, so the ranges in `HTTPRequestHead` stay valid relative to the buffer of the call
 // that returns `.head`. Body framing (chunk sizes, extensions, trailers) is consumed as it is parsed.
 
@@ -22,11 +23,11 @@ struct HTTPRequestParser: Sendable {
     /// See the note at the top of HTTPRequestHead.swift.
     private(set) var headers: [(name: Range<Int>, value: Range<Int>)]
 
-    private var phase: Phase = .head
-
-    /// How far the head scan has got in the current buffer (bytes already validated, to be skipped on the next call).
-    /// Exposed for tests: scanning resumes here instead of starting over.
+    /// After `.needMore` during a head: how many bytes of it were already validated (the next call resumes there
+    /// instead of starting over). For tests.
     var headBytesScanned: Int { phase == .head && headStarted ? scan.position : 0 }
+
+    private var phase: Phase = .head
     private var failure = HTTPParseError(status: 400, detail: "")
     /// Whether per-request state was reset for the head being parsed (done lazily, on its first byte).
     private var headStarted = false
@@ -191,21 +192,11 @@ struct HTTPRequestParser: Sendable {
         var lineLimit = Self.saturatingAdd(scan.lineStart, maxRequestLine)
         var headerLimit = Self.saturatingAdd(scan.headerStart, maxHeaderBytes)
 
+        // States are ordered as a request reads, and each one falls through to the next, so a head that is all in
+        // the buffer is scanned without going back through the dispatch. Every exit for lack of bytes leaves
+        // `scan.step` naming the state to resume in.
         scanning: while i < end {
             switch scan.step {
-            case .start:
-                let b = Self.load(base, i)
-                if b == .cr {
-                    scan.step = .leadingLF
-                    i += 1
-                } else if b == .lf {
-                    return fail(400, "Bare LF in request head")
-                } else {
-                    scan.lineStart = i
-                    lineLimit = Self.saturatingAdd(i, maxRequestLine)
-                    scan.step = .method
-                }
-
             case .leadingLF:
                 guard Self.load(base, i) == .lf else { return fail(400, "Bare CR in request head") }
                 scan.leadingEmptyLines += 1
@@ -214,6 +205,20 @@ struct HTTPRequestParser: Sendable {
                 }
                 i += 1
                 scan.step = .start
+                continue scanning
+
+            case .start:
+                let b = Self.load(base, i)
+                if b == .cr {
+                    scan.step = .leadingLF
+                    i += 1
+                    continue scanning
+                }
+                if b == .lf { return fail(400, "Bare LF in request head") }
+                scan.lineStart = i
+                lineLimit = Self.saturatingAdd(i, maxRequestLine)
+                scan.step = .method
+                fallthrough
 
             case .method:
                 while i < end {
@@ -227,17 +232,26 @@ struct HTTPRequestParser: Sendable {
                     i += 1
                 }
                 guard i < end else { break scanning }
-                // i is at the SP ending the method; the method is non-empty since `.start` saw a non-SP byte only
-                // if it was a token char (a leading SP fails the token check on the next loop).
                 guard i > scan.lineStart else { return fail(400, "Invalid method token") }
                 scan.methodEnd = i
                 i += 1
                 scan.targetStart = i
                 scan.queryStart = -1
                 scan.step = .target
+                fallthrough
 
             case .target:
                 while i < end {
+                    // Skip 8 bytes at a time while none is a delimiter, a non-printable byte, or a (first) '?'.
+                    let wordEnd = min(end, lineLimit) &- 8
+                    while i <= wordEnd {
+                        let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                        var special = Self.hasByteLess(x, than: 0x21) | Self.hasByteAtLeast7F(x)
+                        if scan.queryStart < 0 { special |= Self.hasByte(x, equalTo: .questionMark) }
+                        if special != 0 { break }
+                        i += 8
+                    }
+                    guard i < end else { break }
                     let b = Self.load(base, i)
                     if i >= lineLimit && b != .cr { return fail(414, "Request line too long") }
                     if b == .space { break }
@@ -254,48 +268,71 @@ struct HTTPRequestParser: Sendable {
                 i += 1
                 scan.versionIndex = 0
                 scan.step = .version
+                fallthrough
 
             case .version:
-                let b = Self.load(base, i)
-                if i >= lineLimit && b != .cr { return fail(414, "Request line too long") }
-                switch scan.versionIndex {
-                case 0: guard b == UInt8(ascii: "H") else { return fail(400, "Malformed HTTP version") }
-                case 1, 2: guard b == UInt8(ascii: "T") else { return fail(400, "Malformed HTTP version") }
-                case 3: guard b == UInt8(ascii: "P") else { return fail(400, "Malformed HTTP version") }
-                case 4: guard b == UInt8(ascii: "/") else { return fail(400, "Malformed HTTP version") }
-                case 5:
-                    guard Self.isDigit(b) else { return fail(400, "Malformed HTTP version") }
-                    scan.major = b &- UInt8(ascii: "0")
-                case 6: guard b == UInt8(ascii: ".") else { return fail(400, "Malformed HTTP version") }
-                case 7:
-                    guard Self.isDigit(b) else { return fail(400, "Malformed HTTP version") }
-                    scan.minor = b &- UInt8(ascii: "0")
-                default:
-                    guard b == .cr else {
-                        return b == .lf
-                            ? fail(400, "Bare LF in request head") : fail(400, "Malformed HTTP version")
+                // Fast path: "HTTP/1.1" or "HTTP/1.0" and CR all present and within the limit.
+                if scan.versionIndex == 0 && i <= end &- 9 && i <= lineLimit &- 8 {
+                    let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                    if (word == Self.http11 || word == Self.http10) && Self.load(base, i + 8) == .cr {
+                        scan.major = 1
+                        scan.minor = word == Self.http11 ? 1 : 0
+                        i += 9
+                        scan.versionIndex = 9
+                        scan.step = .requestLineLF
                     }
-                    guard scan.major == 1 && scan.minor <= 1 else {
-                        return fail(505, "HTTP version not supported")
-                    }
-                    scan.step = .requestLineLF
                 }
-                scan.versionIndex += 1
-                i += 1
+                while scan.versionIndex < 9 {
+                    guard i < end else { break scanning }
+                    let b = Self.load(base, i)
+                    if i >= lineLimit && b != .cr { return fail(414, "Request line too long") }
+                    switch scan.versionIndex {
+                    case 0: guard b == UInt8(ascii: "H") else { return fail(400, "Malformed HTTP version") }
+                    case 1, 2: guard b == UInt8(ascii: "T") else { return fail(400, "Malformed HTTP version") }
+                    case 3: guard b == UInt8(ascii: "P") else { return fail(400, "Malformed HTTP version") }
+                    case 4: guard b == UInt8(ascii: "/") else { return fail(400, "Malformed HTTP version") }
+                    case 5:
+                        guard Self.isDigit(b) else { return fail(400, "Malformed HTTP version") }
+                        scan.major = b &- UInt8(ascii: "0")
+                    case 6: guard b == UInt8(ascii: ".") else { return fail(400, "Malformed HTTP version") }
+                    case 7:
+                        guard Self.isDigit(b) else { return fail(400, "Malformed HTTP version") }
+                        scan.minor = b &- UInt8(ascii: "0")
+                    default:
+                        guard b == .cr else {
+                            return b == .lf
+                                ? fail(400, "Bare LF in request head") : fail(400, "Malformed HTTP version")
+                        }
+                        guard scan.major == 1 && scan.minor <= 1 else {
+                            return fail(505, "HTTP version not supported")
+                        }
+                    }
+                    scan.versionIndex += 1
+                    i += 1
+                }
+                scan.step = .requestLineLF
+                fallthrough
 
             case .requestLineLF:
+                guard i < end else { break scanning }
                 guard Self.load(base, i) == .lf else { return fail(400, "Bare CR in request head") }
                 i += 1
                 scan.headerStart = i
                 headerLimit = Self.saturatingAdd(i, maxHeaderBytes)
                 scan.step = .lineStart
+                fallthrough
 
             case .lineStart:
+                guard i < end else { break scanning }
                 let b = Self.load(base, i)
                 if b == .cr {
-                    scan.step = .finalLF
                     i += 1
-                    continue scanning
+                    guard i < end else {
+                        scan.step = .finalLF
+                        break scanning
+                    }
+                    guard Self.load(base, i) == .lf else { return fail(400, "Bare CR in request head") }
+                    return finishHead(buffer, length: i + 1)
                 }
                 if i >= headerLimit { return fail(431, "Request header fields too large") }
                 if b == .space || b == .tab { return fail(400, "Obsolete line folding in header") }
@@ -303,6 +340,7 @@ struct HTTPRequestParser: Sendable {
                 if headers.count >= maxHeaderCount { return fail(431, "Too many request header fields") }
                 scan.nameStart = i
                 scan.step = .name
+                fallthrough
 
             case .name:
                 while i < end {
@@ -321,6 +359,7 @@ struct HTTPRequestParser: Sendable {
                 scan.nameEnd = i
                 i += 1
                 scan.step = .valueOWS
+                fallthrough
 
             case .valueOWS:
                 while i < end {
@@ -331,32 +370,40 @@ struct HTTPRequestParser: Sendable {
                 }
                 guard i < end else { break scanning }
                 scan.valueStart = i
-                scan.valueEnd = i
                 scan.step = .value
+                fallthrough
 
             case .value:
-                var valueEnd = scan.valueEnd
                 while i < end {
+                    // Skip 8 bytes at a time while none is a control character or DEL.
+                    let wordEnd = min(end, headerLimit) &- 8
+                    while i <= wordEnd {
+                        let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                        if Self.hasByteLess(x, than: 0x20) | Self.hasByte(x, equalTo: 0x7F) != 0 { break }
+                        i += 8
+                    }
+                    guard i < end else { break }
                     let b = Self.load(base, i)
-                    if i >= headerLimit {
-                        scan.valueEnd = valueEnd
-                        return fail(431, "Request header fields too large")
-                    }
+                    if i >= headerLimit { return fail(431, "Request header fields too large") }
                     if b == .cr { break }
-                    if Self.isFieldValueChar(b) {
-                        if b != .space && b != .tab { valueEnd = i + 1 }
-                        i += 1
-                    } else {
+                    guard Self.isFieldValueChar(b) else {
                         return b == .lf
-                            ? fail(400, "Bare LF in request head") : fail(400, "Invalid character in header field value")
+                            ? fail(400, "Bare LF in request head")
+                            : fail(400, "Invalid character in header field value")
                     }
+                    i += 1
                 }
-                scan.valueEnd = valueEnd
                 guard i < end else { break scanning }
-                scan.step = .fieldLF
+                // At the CR: trim trailing OWS (each byte is looked at once more, at most).
+                var valueEnd = i
+                while valueEnd > scan.valueStart, Self.isOWS(Self.load(base, valueEnd &- 1)) { valueEnd &-= 1 }
+                scan.valueEnd = valueEnd
                 i += 1
+                scan.step = .fieldLF
+                fallthrough
 
             case .fieldLF:
+                guard i < end else { break scanning }
                 let b = Self.load(base, i)
                 if i >= headerLimit { return fail(431, "Request header fields too large") }
                 guard b == .lf else { return fail(400, "Bare CR in request head") }
@@ -368,6 +415,7 @@ struct HTTPRequestParser: Sendable {
                 headers.append((name: name, value: value))
                 i += 1
                 scan.step = .lineStart
+                continue scanning
 
             case .finalLF:
                 guard Self.load(base, i) == .lf else { return fail(400, "Bare CR in request head") }
@@ -572,7 +620,8 @@ struct HTTPRequestParser: Sendable {
                     if b == .cr { break }
                     guard Self.isFieldValueChar(b) else {
                         return b == .lf
-                            ? fail(400, "Bare LF in chunk size line") : fail(400, "Invalid character in chunk extension")
+                            ? fail(400, "Bare LF in chunk size line")
+                            : fail(400, "Invalid character in chunk extension")
                     }
                     chunk.extensionLength += 1
                     guard chunk.extensionLength <= Self.maxChunkExtensionLength else {
@@ -792,6 +841,30 @@ struct HTTPRequestParser: Sendable {
         if lower &- UInt8(ascii: "a") < 6 { return lower &- UInt8(ascii: "a") &+ 10 }
         return nil
     }
+
+    /// Nonzero if some byte of `x` is less than `n` (n <= 128).
+    @inline(__always)
+    static func hasByteLess(_ x: UInt64, than n: UInt8) -> UInt64 {
+        (x &- 0x0101_0101_0101_0101 &* UInt64(n)) & ~x & 0x8080_8080_8080_8080
+    }
+
+    /// Nonzero if some byte of `x` equals `b`.
+    @inline(__always)
+    static func hasByte(_ x: UInt64, equalTo b: UInt8) -> UInt64 {
+        let y = x ^ (0x0101_0101_0101_0101 &* UInt64(b))
+        return (y &- 0x0101_0101_0101_0101) & ~y & 0x8080_8080_8080_8080
+    }
+
+    /// Nonzero if some byte of `x` is 0x7F or more (a carry out of a 0xFF byte only adds false positives above it,
+    /// and that word has a true positive anyway).
+    @inline(__always)
+    static func hasByteAtLeast7F(_ x: UInt64) -> UInt64 {
+        (x | (x &+ 0x0101_0101_0101_0101)) & 0x8080_8080_8080_8080
+    }
+
+    /// "HTTP/1.1" and "HTTP/1.0" as little-endian words.
+    static let http11: UInt64 = 0x312E_312F_5054_5448
+    static let http10: UInt64 = 0x302E_312F_5054_5448
 
     @inline(__always)
     static func saturatingAdd(_ a: Int, _ b: Int) -> Int {

@@ -109,6 +109,9 @@ final class HTTPServerConnection: TCPConnectionHandler {
     private var nextSequence: UInt64 = 0
 
     private var closing = false
+    /// A final answer replaced `100 Continue` (or refused an expectation) before the body arrived: whatever the client
+    /// sends next is discarded and the connection closes after that answer.
+    private var discardingInput = false
     private var peerClosed = false
     private var paused = false
     private var headerStartedAt: UInt64 = 0
@@ -150,7 +153,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
     // MARK: Reading
 
     func connectionDidRead(_ bytes: UnsafeRawBufferPointer) {
-        guard !closing else { return }
+        guard !closing, !discardingInput else { return }
         let now = Monotonic.nanoseconds()
         lastActivity = now
         if current == nil && carry.isEmpty {
@@ -174,7 +177,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// Parses and handles as many requests as `buffer` holds; returns the bytes consumed.
     private func process(_ buffer: UnsafeRawBufferPointer) -> Int {
         var offset = 0
-        while !closing && !paused {
+        while !closing && !paused && !discardingInput {
             let slice = UnsafeRawBufferPointer(rebasing: buffer[offset...])
             switch parser.parse(slice) {
             case .needMore(let consumed):
@@ -203,7 +206,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 return buffer.count
             }
         }
-        return closing ? buffer.count : offset
+        return closing || discardingInput ? buffer.count : offset
     }
 
     private func handleHead(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) {
@@ -217,15 +220,18 @@ final class HTTPServerConnection: TCPConnectionHandler {
         case .unsupported:
             route = .respond(.error(HTTPStatus(417), "Unsupported Expect header", close: true))
         case .continue:
-            if hasBody {
-                if case .collectBody = route {
-                    enqueueInterimContinue(summary: summary)
-                } else if case .respond(var response) = route {
-                    // A final answer instead of 100: the client may or may not send the body, so close after it.
-                    response.closeConnection = true
-                    route = .respond(response)
-                }
+            if hasBody, case .collectBody = route {
+                enqueueInterimContinue(summary: summary)
             }
+        }
+        if hasBody, head.expectation != .none, case .respond(var response) = route {
+            // A final answer instead of 100 Continue: send it now, without waiting for a body the client may hold
+            // back until it hears from us; it may or may not send the body, so discard the rest and close after it.
+            response.closeConnection = true
+            current = nil
+            discardingInput = true
+            enqueue(response, summary: summary)
+            return
         }
         var body: [UInt8] = []
         if case .collectBody = route, let length = head.contentLength, length > 0 {
