@@ -109,8 +109,9 @@ final class HTTPServerConnection: TCPConnectionHandler {
     private var nextSequence: UInt64 = 0
 
     private var closing = false
-    /// A final answer replaced `100 Continue` (or refused an expectation) before the body arrived: whatever the client
-    /// sends next is discarded and the connection closes after that answer.
+    /// The last request this connection will answer has been read (it asked to close, or a final answer replaced
+    /// `100 Continue` before its body arrived): whatever the client sends next is discarded, never processed, and the
+    /// connection closes after the pending answers.
     private var discardingInput = false
     private var peerClosed = false
     private var paused = false
@@ -244,6 +245,9 @@ final class HTTPServerConnection: TCPConnectionHandler {
         guard let request = current else { return }
         current = nil
         headerStartedAt = Monotonic.nanoseconds()
+        if !request.summary.keepAlive {
+            discardingInput = true  // requests pipelined after this one are not processed
+        }
         switch request.route {
         case .respond(let response):
             enqueue(response, summary: request.summary)
@@ -308,6 +312,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
         slots[index].pending = nil
         slots[index].response = response
         if index == slotHead {
+            lastActivity = Monotonic.nanoseconds()  // the keep-alive idle time starts when the answer goes out
             writeReadySlots()
             transport.flush()
             rearmTimer()
@@ -413,6 +418,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
             }
         }
         if answered {
+            lastActivity = now
             writeReadySlots()
             transport.flush()
         }
