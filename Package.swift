@@ -7,11 +7,13 @@ let package = Package(
     products: [
         .library(name: "LitUV", targets: ["LitUV"]),
         .executable(name: "lituv-example", targets: ["LitUVExample"]),
+        .executable(name: "lituv-bench", targets: ["Bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(name: "CUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
@@ -25,11 +27,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(name: "ExampleModels", dependencies: ["LitUV"]),
         .executableTarget(
             name: "LitUVExample",
             dependencies: [
                 "LitUV",
+                "ExampleModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "LitUV",
+                "CUV",
+                "CSSL",
+                "ExampleModels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExampleModels
 import LitUV
 
 #if canImport(Glibc)
