@@ -47,6 +47,15 @@ struct Example: ParsableCommand {
     @Option(help: "For --model sleep: milliseconds each batch takes.")
     var predictDelayMs = 10.0
 
+    @Option(help: "PEM certificate chain: serve HTTPS (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(help: "Passphrase of an encrypted --tls-key.")
+    var tlsKeyPassword: String?
+
     @Flag(help: "Enable POST /shutdown (key from LIT_SHUTDOWN_API_KEY, else generated and printed).")
     var enableShutdownAPI = false
 
@@ -59,16 +68,23 @@ struct Example: ParsableCommand {
             throw ValidationError("times must not be negative")
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
     }
 
     func run() throws {
+        let tls = tlsCert.flatMap { cert in
+            tlsKey.map { TLSConfiguration.files(certificate: cert, key: $0, password: tlsKeyPassword) }
+        }
         let configuration = LitServer.Configuration(
             ioThreads: ioThreads,
             timeout: timeoutMs > 0 ? .microseconds(Int64(timeoutMs * 1000)) : nil,
             maxQueueDepth: maxQueueDepth,
             enableShutdownAPI: enableShutdownAPI,
             modelMetadata: ["name": model.rawValue],
-            handleSignals: true
+            handleSignals: true,
+            tls: tls
         )
         let batchTimeout = Duration.microseconds(Int64(batchTimeoutMs * 1000))
         let api: LitEndpoint
@@ -88,8 +104,9 @@ struct Example: ParsableCommand {
             let server = try LitServer(endpoints: [api], configuration: configuration)
             let running = try server.start(host: host, port: port)
             let shownHost = host.contains(":") ? "[\(host)]" : host
-            say("LitUV serving model '\(model.rawValue)' on http://\(shownHost):\(running.port)")
-            say("  try: curl -X POST http://\(shownHost):\(running.port)/predict -d '{\"input\": 4.0}'")
+            let url = "\(tls == nil ? "http" : "https")://\(shownHost):\(running.port)"
+            say("LitUV serving model '\(model.rawValue)' on \(url)")
+            say("  try: curl -X POST \(url)/predict -d '{\"input\": 4.0}'")
             try running.wait()
             say("LitUV stopped")
         } catch {

@@ -82,7 +82,7 @@ final class HTTPLoopState {
 /// HTTP/1.1 on one TCP connection: parses requests, keeps responses in pipeline order, applies the timeouts,
 /// and closes the connection when HTTP says so. Loop thread only.
 final class HTTPServerConnection: TCPConnectionHandler {
-    private let transport: TCPConnection
+    private let transport: ByteStream
     private unowned let handler: HTTPRequestHandler
     private let state: HTTPLoopState
     private var parser: HTTPRequestParser
@@ -121,7 +121,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
     private var afterWrite: [@Sendable () -> Void] = []
     private(set) var isClosed = false
 
-    init(transport: TCPConnection, handler: HTTPRequestHandler) {
+    init(transport: ByteStream, handler: HTTPRequestHandler) {
         self.transport = transport
         self.handler = handler
         self.state = handler.loopState

@@ -43,6 +43,10 @@ extension LitServer {
         public var backlog: Int
         /// Where the server logs. The shutdown key is never written here.
         public var logger: Logger
+        /// Serve HTTPS with this certificate and key on the listener of ``LitServer/start(host:port:)`` and
+        /// ``LitServer/run(host:port:)``. nil (the default) serves plain HTTP. See ``LitServer/start(listeners:)``
+        /// to serve both at once.
+        public var tls: TLSConfiguration?
         /// The host ``LitServer/run()`` (the swift-service-lifecycle entry point) listens on. Default `0.0.0.0`.
         public var host: String
         /// The port ``LitServer/run()`` listens on. Default 8000.
@@ -68,8 +72,10 @@ extension LitServer {
             backlog: Int = 1024,
             logger: Logger = Logger(label: "lituv"),
             host: String = "0.0.0.0",
-            port: Int = 8000
+            port: Int = 8000,
+            tls: TLSConfiguration? = nil
         ) {
+            self.tls = tls
             self.host = host
             self.port = port
             self.ioThreads = ioThreads ?? LitServer.Configuration.coreCount
@@ -104,5 +110,24 @@ extension Duration {
         let whole = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
         if whole.overflow { return .max }
         return whole.partialValue &+ UInt64(attoseconds / 1_000_000_000)
+    }
+}
+
+extension LitServer {
+    /// One listening address, plain HTTP or HTTPS.
+    public struct Listener: Sendable {
+        /// The address to listen on.
+        public var host: String
+        /// The port; 0 picks a free one.
+        public var port: Int
+        /// HTTPS settings, or nil for plain HTTP.
+        public var tls: TLSConfiguration?
+
+        /// Creates a listener description.
+        public init(host: String = "127.0.0.1", port: Int, tls: TLSConfiguration? = nil) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+        }
     }
 }

@@ -116,10 +116,23 @@ public final class LitServer: Sendable {
         try start(host: host, port: port, handleSignals: configuration.handleSignals)
     }
 
+    /// Starts serving on several listeners at once — for example predictions over HTTPS and probes on plain HTTP
+    /// on loopback — and returns at once.
+    /// - Parameter listeners: The addresses, each plain or TLS. ``RunningServer/ports`` lists the bound ports.
+    /// - Returns: A handle to shut the server down and wait for it.
+    /// - Throws: ``LitServerError``: `addressInUse`, `bindFailed`, `tlsConfiguration`, `alreadyRunning`, ...
+    public func start(listeners: [Listener]) throws(LitServerError) -> RunningServer {
+        try start(listeners: listeners, handleSignals: configuration.handleSignals)
+    }
+
     private func start(host: String, port: Int, handleSignals: Bool) throws(LitServerError) -> RunningServer {
+        try start(listeners: [Listener(host: host, port: port, tls: configuration.tls)], handleSignals: handleSignals)
+    }
+
+    private func start(listeners: [Listener], handleSignals: Bool) throws(LitServerError) -> RunningServer {
         var configuration = configuration
         configuration.handleSignals = handleSignals
-        let runtime = try ServerRuntime(configuration: configuration, endpoints: endpoints, host: host, port: port)
+        let runtime = try ServerRuntime(configuration: configuration, endpoints: endpoints, listeners: listeners)
         let claimed = current.withLock { current -> Bool in
             if current != nil { return false }
             current = runtime
@@ -179,8 +192,10 @@ public final class RunningServer: Sendable {
 
     /// The host the server listens on.
     public var host: String { runtime.host }
-    /// The bound port (the real one when port 0 was asked for).
+    /// The bound port of the first listener (the real one when port 0 was asked for).
     public var port: Int { runtime.port }
+    /// The bound port of every listener, in the order given to ``LitServer/start(listeners:)``.
+    public var ports: [Int] { runtime.ports }
 
     /// Starts the graceful shutdown (the same path as `POST /shutdown` and SIGTERM). Any thread; idempotent;
     /// returns at once — call ``wait()`` to block until the server has stopped.

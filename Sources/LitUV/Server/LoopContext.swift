@@ -5,7 +5,7 @@ final class LoopContext: HTTPRequestHandler {
     let loopState: HTTPLoopState
     let completions: CompletionSink
     private unowned let runtime: ServerRuntime
-    private var listener: TCPListener?
+    private var listeners: [TCPListener] = []
     private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
 
     init(loop: EventLoop, runtime: ServerRuntime) {
@@ -21,24 +21,35 @@ final class LoopContext: HTTPRequestHandler {
         loop.onWakeup = { [unowned self] in self.completions.drain() }
     }
 
-    /// Binds this loop's listener. Loop thread only.
+    /// Binds one of this loop's listeners. Loop thread only.
+    /// - Parameter tls: The TLS context for an HTTPS listener, nil for plain HTTP.
     /// - Returns: The bound port.
-    func listen(on address: SocketAddress) throws(UVError) -> Int {
+    func listen(on address: SocketAddress, tls: TLSContext?) throws(UVError) -> Int {
         let listener = try TCPListener(
             loop: loop,
             address: address,
             backlog: Int32(clamping: runtime.configuration.backlog)
         ) { [unowned self] transport in
-            self.accept(transport)
+            self.accept(transport, tls: tls)
         }
-        self.listener = listener
+        listeners.append(listener)
         return listener.port
     }
 
-    private func accept(_ transport: TCPConnection) {
+    private func accept(_ tcp: TCPConnection, tls: TLSContext?) {
         if runtime.isDraining {
-            transport.closeNow()
+            tcp.closeNow()
             return
+        }
+        let transport: ByteStream
+        if let tls {
+            let statistics = runtime.statistics
+            guard let connection = TLSConnection(tcp: tcp, context: tls, onHandshakeFailure: {
+                statistics.tlsHandshakeFailures.add(1, ordering: .relaxed)
+            }) else { return }
+            transport = connection
+        } else {
+            transport = tcp
         }
         let connection = HTTPServerConnection(transport: transport, handler: self)
         connections[ObjectIdentifier(connection)] = connection
@@ -50,8 +61,8 @@ final class LoopContext: HTTPRequestHandler {
 
     /// Shutdown step: stop accepting at once, close idle connections; busy ones close after their answers.
     func beginDrain() {
-        listener?.close()
-        listener = nil
+        for listener in listeners { listener.close() }
+        listeners.removeAll()
         for connection in Array(connections.values) {
             connection.beginDrain()
         }
@@ -67,8 +78,8 @@ final class LoopContext: HTTPRequestHandler {
 
     /// Final step: close what is left at once.
     func closeAll() {
-        listener?.close()
-        listener = nil
+        for listener in listeners { listener.close() }
+        listeners.removeAll()
         for connection in Array(connections.values) {
             connection.closeNow()
         }

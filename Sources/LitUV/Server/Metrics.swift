@@ -121,6 +121,7 @@ final class RequestStatistics: Sendable {
     private let counters: AtomicCounters
     let inFlight = Atomic<Int>(0)
     let connections = Atomic<Int>(0)
+    let tlsHandshakeFailures = Atomic<Int>(0)
 
     init(routeNames: [String]) {
         self.routeNames = routeNames

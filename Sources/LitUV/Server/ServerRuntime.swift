@@ -20,9 +20,12 @@ final class ServerRuntime: @unchecked Sendable {
     let endpointStatistics: [EndpointStatistics]
     let endpoints: [any EndpointRuntime]
     let shutdownKey: ShutdownKey?
-    let host: String
-    private let requestedPort: Int
-    private(set) var port = 0
+    let listeners: [LitServer.Listener]
+    private let tlsContexts: [TLSContext?]
+    /// The bound port of each listener, in order (the real ones when port 0 was asked for).
+    private(set) var ports: [Int] = []
+    var host: String { listeners[0].host }
+    var port: Int { ports.first ?? 0 }
     private var loops: [EventLoop] = []
     private var contexts: [LoopContext] = []
     private var signalWatchers: [SignalWatcher] = []
@@ -43,12 +46,24 @@ final class ServerRuntime: @unchecked Sendable {
     init(
         configuration: LitServer.Configuration,
         endpoints definitions: [LitEndpoint],
-        host: String,
-        port: Int
+        listeners: [LitServer.Listener]
     ) throws(LitServerError) {
+        guard !listeners.isEmpty else { throw .invalidConfiguration("at least one listener is required") }
         self.configuration = configuration
-        self.host = host
-        self.requestedPort = port
+        self.listeners = listeners
+        var contexts: [TLSContext?] = []
+        for listener in listeners {
+            guard let tls = listener.tls else {
+                contexts.append(nil)
+                continue
+            }
+            do {
+                contexts.append(try TLSContext(tls))
+            } catch {
+                throw LitServerError(code: .tlsConfiguration, message: "TLS: \(error)", underlying: error)
+            }
+        }
+        tlsContexts = contexts
         router = try Router(configuration: configuration, endpointPaths: definitions.map(\.path))
         statistics = RequestStatistics(routeNames: router.names)
         let settings = definitions.map {
@@ -123,27 +138,32 @@ final class ServerRuntime: @unchecked Sendable {
         }
     }
 
+    /// Binds every listener on every loop (SO_REUSEPORT); a port 0 is resolved by the first loop's bind.
     private func bindListeners() throws(LitServerError) {
-        let requested = try SocketAddress(host: host, port: requestedPort)
-        do {
-            try requested.probeAvailable()
-        } catch {
-            throw .listen(error, address: requested.description)
-        }
-        var address = requested
-        for context in contexts {
-            let boundPort: Result<Int, UVError> = onLoop(context.loop) { [address] in
-                Result { () throws(UVError) -> Int in try context.listen(on: address) }
-            }
-            switch boundPort {
-            case .success(let bound):
-                if port == 0 {
-                    port = bound
-                    address = try SocketAddress(host: host, port: bound)
-                }
-            case .failure(let error):
+        for (index, listener) in listeners.enumerated() {
+            var address = try SocketAddress(host: listener.host, port: listener.port)
+            do {
+                try address.probeAvailable()
+            } catch {
                 throw .listen(error, address: address.description)
             }
+            var boundPort = listener.port
+            let tls = tlsContexts[index]
+            for context in contexts {
+                let result: Result<Int, UVError> = onLoop(context.loop) { [address] in
+                    Result { () throws(UVError) -> Int in try context.listen(on: address, tls: tls) }
+                }
+                switch result {
+                case .success(let bound):
+                    if boundPort == 0 {
+                        boundPort = bound
+                        address = try SocketAddress(host: listener.host, port: bound)
+                    }
+                case .failure(let error):
+                    throw .listen(error, address: address.description)
+                }
+            }
+            ports.append(boundPort)
         }
     }
 
@@ -197,7 +217,8 @@ final class ServerRuntime: @unchecked Sendable {
 
     private func announceShutdownKey() {
         guard let key = shutdownKey, configuration.enableShutdownAPI else { return }
-        let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(configuration.shutdownPath)"
+        let scheme = listeners[0].tls == nil ? "http" : "https"
+        let url = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)\(configuration.shutdownPath)"
         if key.generated {
             // Printed once to the terminal, never to a log handler.
             Terminal.writeError(
@@ -291,6 +312,9 @@ final class ServerRuntime: @unchecked Sendable {
         out += "lituv_in_flight_requests \(inFlightCount)\n"
         out += "# HELP lituv_open_connections Open client connections.\n# TYPE lituv_open_connections gauge\n"
         out += "lituv_open_connections \(statistics.connections.load(ordering: .relaxed))\n"
+        out += "# HELP lituv_tls_handshake_failures_total Failed or timed-out TLS handshakes.\n"
+        out += "# TYPE lituv_tls_handshake_failures_total counter\n"
+        out += "lituv_tls_handshake_failures_total \(statistics.tlsHandshakeFailures.load(ordering: .relaxed))\n"
         out += "# HELP lituv_queue_depth Requests waiting for a worker.\n# TYPE lituv_queue_depth gauge\n"
         for (index, endpoint) in endpoints.enumerated() {
             out += "lituv_queue_depth{path=\"\(endpointSettings[index].path)\"} \(endpoint.queueDepth)\n"

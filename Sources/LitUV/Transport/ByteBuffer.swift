@@ -74,6 +74,15 @@ struct ByteBuffer: ~Copyable {
         }
     }
 
+    /// Lets `body` write up to `maxCount` bytes at the end; it returns how many it wrote.
+    @discardableResult
+    mutating func appendInPlace(maxCount: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
+        reserve(maxCount)
+        let written = body(UnsafeMutableRawBufferPointer(start: base! + count, count: maxCount))
+        count += Swift.max(0, Swift.min(written, maxCount))
+        return written
+    }
+
     /// Drops the first `n` bytes, keeping the rest.
     mutating func consume(_ n: Int) {
         precondition(n <= count)

@@ -28,6 +28,7 @@ final class TCPListener: UVHandleOwner {
         onAccept: @escaping (TCPConnection) -> Void
     ) throws(UVError) {
         loop.assertInLoop()
+        _ = Self.sigpipeIgnored
         self.loop = loop
         self.onAccept = onAccept
         handle = UVHandle.allocate(UV_TCP, as: uv_tcp_t.self)
@@ -53,6 +54,14 @@ final class TCPListener: UVHandleOwner {
             throw error
         }
     }
+
+    /// libuv writes with write(2)/writev(2), which raise SIGPIPE when the peer has reset the connection; its default
+    /// action would kill the whole server for one vanished client. Ignored once per process (as SwiftNIO does), so
+    /// the write fails with EPIPE and only that connection closes.
+    private static let sigpipeIgnored: Bool = {
+        _ = signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
 
     /// Stops accepting and closes the socket at once, so the port can be bound again immediately. Idempotent.
     func close() {
