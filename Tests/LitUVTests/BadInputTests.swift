@@ -76,7 +76,10 @@ struct BadInputTests {
     }
 
     @Test func declaredBodyOverMaxPayloadIsAnsweredBeforeTheBodyIsSent() throws {
-        let server = try LitServer(SquareAPI(), configuration: testConfiguration(limits: HTTPLimits(maxPayloadSize: 1024)))
+        let server = try LitServer(
+            SquareAPI(),
+            configuration: testConfiguration(limits: HTTPLimits(maxPayloadSize: 1024))
+        )
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port, timeout: 5)
             try client.send("POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n")
@@ -90,19 +93,62 @@ struct BadInputTests {
         let chunk = String(repeating: "1", count: 600)
         let chunkLine = "\(String(600, radix: 16))\r\n\(chunk)\r\n"
         // Two chunks of 600 bytes: the second crosses the 1024-byte limit.
-        let raw = "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkLine + chunkLine
+        let raw =
+            "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkLine + chunkLine
             + "0\r\n\r\n"
         try expectRejected(raw, status: 413, closes: true, limits: HTTPLimits(maxPayloadSize: 1024))
     }
 
     @Test func chunkedBodyWithinMaxPayloadIsAccepted() throws {
-        let server = try LitServer(SquareAPI(), configuration: testConfiguration(limits: HTTPLimits(maxPayloadSize: 1024)))
+        let server = try LitServer(
+            SquareAPI(),
+            configuration: testConfiguration(limits: HTTPLimits(maxPayloadSize: 1024))
+        )
         try withRunningServer(server) { running in
             let body = #"{"input":3.0}"#
-            let raw = "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            let raw =
+                "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
             let (_, response) = try sendRaw(raw, port: running.port)
             expectOutput(response, 9.0)
+        }
+    }
+
+    @Test func bodyOfExactlyMaxPayloadIsAcceptedAndOneMoreByteIs413() throws {
+        let server = try LitServer(
+            SquareAPI(),
+            configuration: testConfiguration(limits: HTTPLimits(maxPayloadSize: 1024))
+        )
+        try withRunningServer(server) { running in
+            let json = #"{"input":2.0}"#
+            let exact = json + String(repeating: " ", count: 1024 - json.utf8.count)
+            let client = try TestClient(port: running.port)
+            expectOutput(try client.request("POST", "/predict", body: exact), 4.0)
+            let (over, response) = try sendRaw(
+                TestClient.format("POST", "/predict", body: exact + " "),
+                port: running.port
+            )
+            expectJSONError(response, status: 413)
+            expectClosed(over)
+            // Chunked, exactly at the limit in two chunks.
+            let half = String(exact.prefix(512))
+            let rest = String(exact.dropFirst(512))
+            let chunked =
+                "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "200\r\n\(half)\r\n200\r\n\(rest)\r\n0\r\n\r\n"
+            try client.send(chunked)
+            expectOutput(try client.readResponse(), 4.0)
+        }
+    }
+
+    @Test func emptyChunkedBodyIsAnswered400() throws {
+        let server = try LitServer(SquareAPI(), configuration: testConfiguration())
+        try withRunningServer(server) { running in
+            let (_, response) = try sendRaw(
+                "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                port: running.port
+            )
+            expectJSONError(response, status: 400)
         }
     }
 
@@ -163,13 +209,15 @@ struct BadInputTests {
     // MARK: Framing: 400, then close
 
     @Test func contentLengthWithTransferEncodingIsAnswered400ThenClosed() throws {
-        let raw = "POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: 13\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let raw =
+            "POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: 13\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "d\r\n{\"input\":2.0}\r\n0\r\n\r\n"
         try expectRejected(raw, status: 400, closes: true)
     }
 
     @Test func twoDifferentContentLengthsAreAnswered400ThenClosed() throws {
-        let raw = "POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: 13\r\nContent-Length: 14\r\n\r\n"
+        let raw =
+            "POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: 13\r\nContent-Length: 14\r\n\r\n"
             + "{\"input\":2.0}"
         try expectRejected(raw, status: 400, closes: true)
     }

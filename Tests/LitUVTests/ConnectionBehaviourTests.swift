@@ -30,7 +30,12 @@ struct ConnectionBehaviourTests {
         let server = try LitServer(SquareAPI(), configuration: testConfiguration())
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
-            let response = try client.request("POST", "/predict", body: #"{"input":4.0}"#, headers: ["Connection: close"])
+            let response = try client.request(
+                "POST",
+                "/predict",
+                body: #"{"input":4.0}"#,
+                headers: ["Connection: close"]
+            )
             expectOutput(response, 16.0)
             #expect(response.header("Connection") == "close")
             expectClosed(client)
@@ -194,7 +199,8 @@ struct ConnectionBehaviourTests {
         let server = try LitServer(SquareAPI(), configuration: testConfiguration())
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
-            let raw = "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            let raw =
+                "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "5;name=value\r\n{\"inp\r\n"
                 + "3;a;b=\"quoted\"\r\nut\"\r\n"
                 + "5\r\n:4.0}\r\n"
@@ -277,40 +283,180 @@ struct ConnectionBehaviourTests {
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port, timeout: 5)
             for index in 0..<6 {
-                expectOutput(try client.request("POST", "/predict", body: #"{"input":\#(Double(index))}"#),
-                             Double(index * index))
+                expectOutput(
+                    try client.request("POST", "/predict", body: #"{"input":\#(Double(index))}"#),
+                    Double(index * index)
+                )
                 usleep(150_000)  // well under the timeout each time, well over it in total
             }
         }
     }
 
+    @Test func keepAliveIdleTimeCountsFromTheResponseNotTheRequest() throws {
+        // The prediction takes longer than the keep-alive timeout; the idle period starts when it is answered.
+        let server = try LitServer(
+            SlowSquareAPI(delay: .milliseconds(600)),
+            configuration: testConfiguration(keepAliveTimeout: .milliseconds(400))
+        )
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port, timeout: 5)
+            expectOutput(try client.request("POST", "/predict", body: #"{"input":4.0}"#), 16.0)
+            usleep(100_000)  // idle for a quarter of the timeout
+            expectOutput(try client.request("POST", "/predict", body: #"{"input":3.0}"#), 9.0)
+        }
+    }
+
+    @Test func slowPredictionIsNotCutOffByTheHeaderOrKeepAliveTimeout() throws {
+        let server = try LitServer(
+            SlowSquareAPI(delay: .milliseconds(700)),
+            configuration: testConfiguration(headerTimeout: .milliseconds(300), keepAliveTimeout: .milliseconds(300))
+        )
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port, timeout: 5)
+            expectOutput(try client.request("POST", "/predict", body: #"{"input":4.0}"#), 16.0)
+        }
+    }
+
+    @Test func stalledRequestBodyIsDisconnectedAfterKeepAliveTimeout() throws {
+        let server = try LitServer(SquareAPI(), configuration: testConfiguration(keepAliveTimeout: .milliseconds(300)))
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port, timeout: 5)
+            let start = ContinuousClock.now
+            try client.send("POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: 13\r\n\r\n{\"inp")
+            expectClosed(client, within: 3)
+            #expect(secondsSince(start) >= 0.2)
+            expectServesNewConnection(port: running.port)
+        }
+    }
+
+    @Test func stalledHeadOnAKeepAliveConnectionIsDisconnectedAfterHeaderTimeout() throws {
+        let server = try LitServer(
+            SquareAPI(),
+            configuration: testConfiguration(headerTimeout: .milliseconds(300), keepAliveTimeout: .seconds(30))
+        )
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port, timeout: 5)
+            #expect(try client.request("GET", "/health").status == 200)
+            let start = ContinuousClock.now
+            try client.send("GET /health HTTP/1.1\r\nHo")
+            expectClosed(client, within: 3)
+            #expect(secondsSince(start) >= 0.2)
+        }
+    }
+
+    @Test func requestsPipelinedAfterConnectionCloseAreNotProcessed() throws {
+        let calls = Counter()
+        let server = try LitServer(
+            CountingSquareAPI(calls: calls, delay: .milliseconds(50)),
+            configuration: testConfiguration()
+        )
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port)
+            try client.send(predictRequest(2.0, headers: ["Connection: close"]) + predictRequest(3.0))
+            let response = try client.readResponse()
+            expectOutput(response, 4.0)
+            #expect(response.header("Connection") == "close")
+            expectClosed(client)
+            usleep(150_000)
+            #expect(calls.value == 1, "the request after Connection: close must not reach the model")
+        }
+    }
+
+    @Test func bodyOnAGetRouteIsSkippedAndTheConnectionStaysInSync() throws {
+        let server = try LitServer(SquareAPI(), configuration: testConfiguration())
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port)
+            try client.send("GET /health HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" + predictRequest(5.0))
+            #expect(try client.readResponse().bodyText == "ok")
+            expectOutput(try client.readResponse(), 25.0)
+        }
+    }
+
+    @Test func queryStringIsIgnoredForRouting() throws {
+        let server = try LitServer(SquareAPI(), configuration: testConfiguration())
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port)
+            #expect(try client.request("GET", "/health?verbose=1").bodyText == "ok")
+            expectOutput(try client.request("POST", "/predict?x=y", body: #"{"input":4.0}"#), 16.0)
+        }
+    }
+
+    @Test func headOnPredictIsAnswered405WithoutBody() throws {
+        let server = try LitServer(SquareAPI(), configuration: testConfiguration())
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port)
+            let response = try client.request("HEAD", "/predict")
+            #expect(response.status == 405)
+            #expect(response.header("Allow") == "POST")
+            #expect(try client.request("GET", "/health").bodyText == "ok")
+        }
+    }
+
     // MARK: Half-close
 
-    @Test func halfClosedClientStillGetsItsResponse() throws {
-        let server = try LitServer(SlowSquareAPI(delay: .milliseconds(100)), configuration: testConfiguration())
+    @Test func aClientThatHalfClosesIsTreatedAsGoneAndItsPredictionIsDropped() throws {
+        // Like nginx: EOF while a prediction is pending means the client left (a half-close and a full close look
+        // the same at this point); queued work is dropped before predict and the connection closes.
+        let counter = HookCounter()
+        let server = try LitServer(
+            CountingAPI(counter: counter, delay: .milliseconds(300)), configuration: testConfiguration())
         try withRunningServer(server) { running in
+            let busy = try TestClient(port: running.port)
+            try busy.send(predictRequest(1.0))
+            usleep(50_000)
             let client = try TestClient(port: running.port)
             try client.send(predictRequest(4.0))
             client.shutdownWrite()
-            let response = try client.readResponse()
-            expectOutput(response, 16.0)
-            #expect(response.header("Connection") == "close")
+            expectClosed(client)
+            expectOutput(try busy.readResponse(), 1.0)
+            let deadline = ContinuousClock.now + .seconds(5)
+            while running.inFlightCount > 0 && ContinuousClock.now < deadline { usleep(10_000) }
+            #expect(counter.predictedInputs.load(ordering: .relaxed) == 1)
+        }
+    }
+
+    @Test func aHalfClosingClientStillGetsAnswersAlreadyWritten() throws {
+        let server = try LitServer(SquareAPI(), configuration: testConfiguration())
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port)
+            try client.send(TestClient.format("GET", "/health"))
+            usleep(100_000)  // answered before the FIN arrives
+            client.shutdownWrite()
+            #expect(try client.readResponse().bodyText == "ok")
             expectClosed(client)
         }
     }
 
-    @Test func halfClosedClientGetsEveryPipelinedResponse() throws {
-        let server = try LitServer(SlowSquareAPI(delay: .milliseconds(20)), configuration: testConfiguration())
+    // MARK: Clients that leave
+
+    @Test func clientsThatLeaveBeforeTheirAnswerDoNotDisturbTheServer() throws {
+        let server = try LitServer(SlowSquareAPI(delay: .milliseconds(30)), configuration: testConfiguration())
         try withRunningServer(server) { running in
+            for index in 0..<8 {
+                let client = try TestClient(port: running.port)
+                try client.send((0..<3).map { predictRequest(Double(index + $0)) }.joined())
+                if index % 2 == 0 { client.resetOnClose() }
+                // The client is released here: its socket closes (FIN, or RST for even indices).
+            }
             let client = try TestClient(port: running.port)
-            try client.send(predictRequest(1.0) + TestClient.format("GET", "/health") + predictRequest(3.0))
-            client.shutdownWrite()
-            expectOutput(try client.readResponse(), 1.0)
-            #expect(try client.readResponse().bodyText == "ok")
-            let last = try client.readResponse()
-            expectOutput(last, 9.0)
-            #expect(last.header("Connection") == "close")
-            expectClosed(client)
+            expectOutput(try client.request("POST", "/predict", body: #"{"input":7.0}"#), 49.0)
+            let deadline = ContinuousClock.now + .seconds(5)
+            while running.inFlightCount > 0 && ContinuousClock.now < deadline { usleep(10_000) }
+            #expect(running.inFlightCount == 0, "abandoned predictions must settle")
+        }
+    }
+
+    @Test func clientThatLeavesMidHeadOrMidBodyDoesNotDisturbTheServer() throws {
+        let server = try LitServer(SquareAPI(), configuration: testConfiguration())
+        try withRunningServer(server) { running in
+            for partial in [
+                "POST /predict HTTP/1.1\r\nHo", "POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: 13\r\n\r\n{\"in",
+            ] {
+                let client = try TestClient(port: running.port)
+                try client.send(partial)
+                client.resetOnClose()
+            }
+            expectServesNewConnection(port: running.port)
         }
     }
 }

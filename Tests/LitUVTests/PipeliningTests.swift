@@ -90,14 +90,51 @@ struct PipeliningTests {
         let server = try LitServer(SlowSquareAPI(delay: .milliseconds(30)), configuration: testConfiguration())
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
-            try client.send(predictRequest(2.0) + predictRequest(3.0) + "BAD\u{1} / HTTP/1.1\r\nHost: t\r\n\r\n"
-                + predictRequest(4.0))
+            try client.send(
+                predictRequest(2.0) + predictRequest(3.0) + "BAD\u{1} / HTTP/1.1\r\nHost: t\r\n\r\n"
+                    + predictRequest(4.0)
+            )
             expectOutput(try client.readResponse(), 4.0)
             expectOutput(try client.readResponse(), 9.0)
             let error = try client.readResponse()
             expectJSONError(error, status: 400)
             #expect(error.header("Connection") == "close")
             expectClosed(client)
+        }
+    }
+
+    @Test func twoHundredPipelinedRequestsPauseAndResumeReadingInOrder() throws {
+        // More than the connection's pipeline window (64): reading pauses and resumes without losing order.
+        let server = try LitServer(SquareAPI(), workersPerDevice: 2, configuration: testConfiguration())
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port)
+            let raw = (0..<200).map { $0 % 5 == 4 ? TestClient.format("GET", "/health") : predictRequest(Double($0)) }
+            try client.send(raw.joined())
+            for index in 0..<200 {
+                let response = try client.readResponse()
+                if index % 5 == 4 {
+                    #expect(response.bodyText == "ok", "response \(index)")
+                } else {
+                    expectOutput(response, Double(index * index))
+                }
+            }
+            #expect(try client.request("GET", "/").bodyText == "litserve running")
+        }
+    }
+
+    @Test func expectContinueBehindAPendingPredictionStaysInOrder() throws {
+        let server = try LitServer(SlowSquareAPI(delay: .milliseconds(50)), configuration: testConfiguration())
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port)
+            let body = #"{"input":6.0}"#
+            try client.send(
+                predictRequest(2.0)
+                    + "POST /predict HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            )
+            expectOutput(try client.readResponse(), 4.0)
+            #expect(try client.readResponse().status == 100)
+            try client.send(body)
+            expectOutput(try client.readResponse(), 36.0)
         }
     }
 }

@@ -70,12 +70,21 @@ final class HTTPLoopState {
     let idleTimeout: UInt64
     /// Pipelined requests waiting for answers before the connection stops reading.
     let maxPipelined: Int
+    /// Bytes waiting to be sent before the connection stops reading.
+    let maxQueuedOutput: Int
 
-    init(limits: HTTPLimits, headerTimeout: UInt64, idleTimeout: UInt64, maxPipelined: Int = 64) {
+    init(
+        limits: HTTPLimits,
+        headerTimeout: UInt64,
+        idleTimeout: UInt64,
+        maxPipelined: Int = 64,
+        maxQueuedOutput: Int = 1 << 20
+    ) {
         self.limits = limits
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.maxPipelined = maxPipelined
+        self.maxQueuedOutput = maxQueuedOutput
     }
 }
 
@@ -194,7 +203,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
             case .end(let consumed):
                 offset += consumed
                 finishRequest()
-                if liveSlotCount >= state.maxPipelined {
+                if liveSlotCount >= state.maxPipelined || transport.queuedByteCount >= state.maxQueuedOutput {
                     paused = true
                     transport.stopReading()
                 }
@@ -265,13 +274,19 @@ final class HTTPServerConnection: TCPConnectionHandler {
         }
     }
 
+    /// The client finished sending (EOF). Like nginx, LitUV takes this as the client leaving: predictions still
+    /// queued are dropped before `predict` (LitServe #48), running ones are discarded when they finish, and the
+    /// connection closes once what is already written has gone out. (A half-close cannot be told apart from a full
+    /// close at this point, and a gone client's work is the common, expensive case.)
     func connectionDidReachEOF() {
         peerClosed = true
-        if current != nil || !carry.isEmpty || liveSlotCount == 0 {
-            // Nothing left to answer, or an incomplete request that can never finish.
-            closeNow()
+        if current != nil || !carry.isEmpty {
+            closeNow()  // an incomplete request can never finish
+            return
         }
-        // Otherwise the pending answers are written, then the connection closes (see `writeReadySlots`).
+        cancelPending()
+        closing = true
+        transport.closeAfterFlush()
     }
 
     // MARK: Answers
@@ -356,13 +371,20 @@ final class HTTPServerConnection: TCPConnectionHandler {
             slots.removeAll(keepingCapacity: true)
             slotHead = 0
         }
-        if paused && liveSlotCount < state.maxPipelined / 2 && !closing {
-            paused = false
-            transport.startReading()
-            if !carry.isEmpty {
-                let consumed = process(carry.bytes)
-                if closing { carry.removeAll() } else { carry.consume(consumed) }
-            }
+        resumeReadingIfPossible()
+    }
+
+    /// Reading pauses while too many answers are pending or too many bytes wait to be sent (a client that pipelines
+    /// without reading cannot make the server buffer without bound); it resumes once both fall back.
+    private func resumeReadingIfPossible() {
+        guard paused, !closing, liveSlotCount < state.maxPipelined / 2,
+            transport.queuedByteCount < state.maxQueuedOutput / 2
+        else { return }
+        paused = false
+        transport.startReading()
+        if !carry.isEmpty {
+            let consumed = process(carry.bytes)
+            if closing { carry.removeAll() } else { carry.consume(consumed) }
         }
     }
 
@@ -371,6 +393,10 @@ final class HTTPServerConnection: TCPConnectionHandler {
             let actions = afterWrite
             afterWrite.removeAll()
             for action in actions { action() }
+        }
+        if paused {
+            resumeReadingIfPossible()
+            if transport.queuedByteCount > 0 { transport.flush() }
         }
         if !closing && isIdle && (peerClosed || handler.isDraining) {
             closing = true

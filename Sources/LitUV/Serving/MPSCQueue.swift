@@ -4,8 +4,9 @@ import Synchronization
 ///
 /// This is Dmitry Vyukov's intrusive MPSC queue with a stub node
 /// (<https://www.1024cores.net/home/lock-free-algorithms/queues/intrusive-mpsc-node-based-queue>). Every
-/// ``enqueue(_:)`` allocates one node with `UnsafeMutablePointer`; ``dequeue()`` frees it again. The stub node is
-/// allocated once and re-inserted whenever the consumer reaches the last real node.
+/// ``enqueue(_:)`` allocates one node (a link followed by the element) and ``dequeue()`` frees it again. The stub
+/// node, a link without an element, is allocated once and re-inserted whenever the consumer reaches the last real
+/// node.
 ///
 /// - ``enqueue(_:)`` may be called from any number of threads at once. It is wait-free: one atomic exchange and
 ///   one atomic store, no loop.
@@ -34,28 +35,24 @@ import Synchronization
 ///   finds a node also sees the element stored in it.
 /// - `tail` is touched only by the consumer and needs no atomics.
 final class MPSCQueue<Element>: @unchecked Sendable {
-    // @unchecked Sendable: `head` and every node's `next` are atomics. `tail`, `stub.value` and the elements of
-    // nodes already linked behind `tail` are touched by the single consumer only (checked in debug builds), and a
-    // node's element is written by its producer strictly before the releasing store that makes it reachable.
-    // Elements cross threads by hand-over (see the type's documentation).
+    // @unchecked Sendable: `head` and every node's `next` are atomics. `tail` and the elements of nodes already
+    // linked are touched by the single consumer only (checked in debug builds), and a node's element is written by
+    // its producer strictly before the releasing exchange that makes the node reachable. Elements cross threads by
+    // hand-over (see the type's documentation).
 
-    /// A queue node. The stub's `value` is always `nil`.
-    private struct Node: ~Copyable {
-        let next: Atomic<UnsafeMutablePointer<Node>?>
-        var value: Element?
-
-        init(value: consuming Element?) {
-            self.next = Atomic(nil)
-            self.value = value
-        }
-    }
+    private typealias Node = UnsafeMutablePointer<MPSCLink>
 
     /// The most recently pushed node; producers swing it with an exchange.
-    private let head: Atomic<UnsafeMutablePointer<Node>>
+    private let head: Atomic<Node>
     /// The oldest node still in the list. Consumer only.
-    private var tail: UnsafeMutablePointer<Node>
-    /// The stub node, owned by the queue for its whole life.
-    private let stub: UnsafeMutablePointer<Node>
+    private var tail: Node
+    /// The stub node: a link without an element, owned by the queue for its whole life.
+    private let stub: Node
+
+    /// Where a node's element starts, counted from the node's link.
+    private let elementOffset: Int
+    private let nodeByteCount: Int
+    private let nodeAlignment: Int
 
     #if DEBUG
     /// Set while a ``dequeue()`` runs, to catch a second consumer in debug builds.
@@ -64,8 +61,14 @@ final class MPSCQueue<Element>: @unchecked Sendable {
 
     /// Creates an empty queue.
     init() {
-        let stub = UnsafeMutablePointer<Node>.allocate(capacity: 1)
-        stub.initialize(to: Node(value: nil))
+        let elementAlignment = MemoryLayout<Element>.alignment
+        let linkSize = MemoryLayout<MPSCLink>.size
+        self.elementOffset = (linkSize + elementAlignment - 1) / elementAlignment * elementAlignment
+        self.nodeByteCount = self.elementOffset + MemoryLayout<Element>.size
+        self.nodeAlignment = max(MemoryLayout<MPSCLink>.alignment, elementAlignment)
+
+        let stub = Node.allocate(capacity: 1)
+        stub.initialize(to: MPSCLink())
         self.stub = stub
         self.tail = stub
         self.head = Atomic(stub)
@@ -87,13 +90,15 @@ final class MPSCQueue<Element>: @unchecked Sendable {
     ///
     /// - Parameter element: the element; its ownership passes to the consumer.
     func enqueue(_ element: consuming Element) {
-        let node = UnsafeMutablePointer<Node>.allocate(capacity: 1)
-        node.initialize(to: Node(value: element))
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: self.nodeByteCount, alignment: self.nodeAlignment)
+        (memory + self.elementOffset).bindMemory(to: Element.self, capacity: 1).initialize(to: element)
+        let node = memory.bindMemory(to: MPSCLink.self, capacity: 1)
+        node.initialize(to: MPSCLink())
         self.push(node)
     }
 
     /// Links `node` (whose `next` is `nil`) at the head of the list.
-    private func push(_ node: UnsafeMutablePointer<Node>) {
+    private func push(_ node: Node) {
         // Acquire-release: see "Memory ordering" in the type's documentation.
         let previous = self.head.exchange(node, ordering: .acquiringAndReleasing)
         // Between the exchange and this store the list is cut at `previous`; the consumer sees `nil` there.
@@ -128,7 +133,7 @@ final class MPSCQueue<Element>: @unchecked Sendable {
         if let next {
             // `tail` has a successor, so no producer will ever touch `tail` again.
             self.tail = next
-            return Self.take(tail)
+            return self.take(tail)
         }
         // `tail` is the last linked node. If it is not also `head`, a producer has swung `head` past it but not
         // yet linked it: we cannot reach the newer nodes yet.
@@ -144,21 +149,29 @@ final class MPSCQueue<Element>: @unchecked Sendable {
         if let afterPush = tail.pointee.next.load(ordering: .acquiring) {
             // Either the stub or a node a producer pushed just before it.
             self.tail = afterPush
-            return Self.take(tail)
+            return self.take(tail)
         }
         // A producer exchanged `head` between our load of `head` and our push of the stub and has not linked its
         // node to `tail` yet. It will signal after it does.
         return nil
     }
 
-    /// Moves the element out of a real node that is no longer reachable by anyone, and frees the node.
-    private static func take(_ node: UnsafeMutablePointer<Node>) -> Element {
-        let element = node.pointee.value.take()
+    /// Moves the element out of a real (non-stub) node that nobody can reach any more, and frees the node.
+    private func take(_ node: Node) -> Element {
+        assert(node != self.stub)
+        let memory = UnsafeMutableRawPointer(node)
+        let element = (memory + self.elementOffset).assumingMemoryBound(to: Element.self).move()
         node.deinitialize(count: 1)
-        node.deallocate()
-        guard let element else {
-            preconditionFailure("MPSCQueue: a non-stub node without an element")
-        }
+        memory.deallocate()
         return element
     }
+}
+
+/// The part of an ``MPSCQueue`` node that the algorithm touches; a real node's element follows it in the same
+/// allocation, the stub has none.
+///
+/// It is not generic (nor nested in the generic queue), so that debug builds do not look up generic metadata on
+/// every enqueue and dequeue.
+private struct MPSCLink: ~Copyable {
+    let next = Atomic<UnsafeMutablePointer<MPSCLink>?>(nil)
 }

@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Synchronization
 
 /// Lets idle consumer threads sleep, without spinning, until a producer has work for them, and never loses a
 /// wake-up.
@@ -27,11 +28,21 @@ import Synchronization
 /// ### Why no wake-up is lost
 /// The consumer *writes* `idle` (in ``prepareToPark()``) and then *reads* the queue; the producer *writes* the
 /// queue and then *reads* `idle` (in ``unpark()``). Both sides put a sequentially consistent fence between their
-/// write and their read. The fences are totally ordered, so (C++ [atomics.fences], the "store buffering"
-/// pattern) at least one side sees the other's write: either the consumer's re-check finds the element, or the
-/// producer sees `idle > 0` and claims a consumer. The producer's fence also orders *any* earlier write before
-/// its read of `idle`, so this works whatever orderings the queue itself uses (the same goes for a stop flag set
-/// before ``unparkAll()``).
+/// write and their read. The fences are totally ordered, so (C++ [atomics.order], the "store buffering" pattern
+/// with fences) one of two things holds for every consumer that goes to sleep:
+/// - its fence comes after the producer's: its re-check sees the element (or a later state of the cell, i.e. the
+///   element already taken by someone else), so it does not sleep on it; or
+/// - its fence comes first: the producer's load of `idle` sees the consumer's increment *or a later value*. If it
+///   sees `idle > 0` it claims a consumer and posts a token. If `idle` has meanwhile dropped back to 0, every
+///   announcement counted before (this consumer's included) has been withdrawn or turned into a token by another
+///   producer's claim, so some consumer is leaving the idle state: it withdrew, or it will take one of those
+///   tokens. Whoever leaves loops and, before it can sleep again, increments `idle` anew. That increment comes
+///   after the value the producer read, so its fence must come after the producer's fence (or the producer would
+///   have read it), and its re-check sees the element.
+///
+/// The producer's fence orders *any* earlier write before its read of `idle`, so this works whatever orderings
+/// the queue itself uses (and for a stop flag set before ``unparkAll()``). Elements themselves are handed over by
+/// the queue's own release/acquire, never by the parker.
 ///
 /// ### Token accounting
 /// Invariant: the number of consumers between ``prepareToPark()`` and their exit from ``cancelPark()`` or
@@ -87,7 +98,8 @@ final class Parker: Sendable {
     /// Sleeps until a producer wakes this consumer or the deadline passes. Call only after ``prepareToPark()``.
     ///
     /// A `true` result does not promise work for *this* consumer (tokens are interchangeable); check the queue
-    /// again.
+    /// again. A timed-out park that races a producer's claim waits for that producer's `sem_post`, so it can
+    /// return a little after the deadline if that producer is preempted between its CAS and its post.
     ///
     /// - Parameter deadline: when to give up, or `nil` to sleep until woken.
     /// - Returns: `true` if woken by ``unpark()`` or ``unparkAll()``, `false` if the deadline passed first.

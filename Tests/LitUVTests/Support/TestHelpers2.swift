@@ -40,8 +40,11 @@ func expectJSONError(
         sourceLocation: sourceLocation
     )
     let detail = jsonObject(response)?["detail"] as? String
-    #expect(detail != nil, "error body must be a JSON object with a string \"detail\": \(response.bodyText)",
-            sourceLocation: sourceLocation)
+    #expect(
+        detail != nil,
+        "error body must be a JSON object with a string \"detail\": \(response.bodyText)",
+        sourceLocation: sourceLocation
+    )
     return detail
 }
 
@@ -143,4 +146,34 @@ final class FailureLog: Sendable {
     private let messages = Mutex<[String]>([])
     func record(_ message: String) { messages.withLock { $0.append(message) } }
     var all: [String] { messages.withLock { $0 } }
+}
+
+/// A thread-safe counter.
+final class Counter: Sendable {
+    private let storage = Mutex<Int>(0)
+    func increment() { storage.withLock { $0 += 1 } }
+    var value: Int { storage.withLock { $0 } }
+}
+
+/// x², counting every `predict` call (shared across worker copies) and sleeping `delay` in each.
+struct CountingSquareAPI: LitAPI {
+    typealias Request = SquareAPI.Request
+    typealias Response = SquareAPI.Response
+    let calls: Counter
+    var delay: Duration = .zero
+    func decodeRequest(_ request: Request) throws -> Double { request.input }
+    func predict(_ x: Double) throws -> Double {
+        calls.increment()
+        sleepPrecisely(delay)
+        return x * x
+    }
+    func encodeResponse(_ y: Double) throws -> Response { Response(output: y) }
+}
+
+extension TestClient {
+    /// Makes the socket's close send RST instead of FIN (SO_LINGER with a zero timeout): an abrupt client.
+    func resetOnClose() {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+    }
 }
