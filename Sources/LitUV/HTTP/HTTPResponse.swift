@@ -154,6 +154,45 @@ enum HTTPResponseEncoder {
         }
     }
 
+    /// Appends the head of a streamed answer: chunked for HTTP/1.1; for HTTP/1.0 the body ends when the connection
+    /// closes.
+    static func encodeStreamHead(
+        contentType: HTTPResponse.ContentType,
+        chunked: Bool,
+        date: inout DateCache,
+        into buffer: inout ByteBuffer
+    ) {
+        buffer.append("HTTP/1.1 200 OK\r\n")
+        buffer.append(contentType.headerLine)
+        buffer.append(chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n")
+        buffer.append("Cache-Control: no-cache\r\nDate: ")
+        date.append(to: &buffer)
+        buffer.append("\r\n\r\n")
+    }
+
+    /// Appends one piece of a streamed body, framed as a chunk when `chunked`.
+    static func appendChunk(_ bytes: [UInt8], chunked: Bool, into buffer: inout ByteBuffer) {
+        guard !bytes.isEmpty else { return }
+        if chunked {
+            appendHex(bytes.count, to: &buffer)
+            buffer.append("\r\n")
+            buffer.append(bytes)
+            buffer.append("\r\n")
+        } else {
+            buffer.append(bytes)
+        }
+    }
+
+    private static func appendHex(_ value: Int, to buffer: inout ByteBuffer) {
+        let digits: StaticString = "0123456789abcdef"
+        var shift = (Int.bitWidth - value.leadingZeroBitCount + 3) / 4 * 4 - 4
+        if shift < 0 { shift = 0 }
+        while shift >= 0 {
+            buffer.append(digits.utf8Start[(value >> shift) & 15])
+            shift -= 4
+        }
+    }
+
     static func appendStatusLine(_ status: HTTPStatus, to buffer: inout ByteBuffer) {
         switch status.code {
         case 200: buffer.append("HTTP/1.1 200 OK\r\n")

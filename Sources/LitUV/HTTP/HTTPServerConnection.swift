@@ -4,6 +4,22 @@ protocol PendingResponse: AnyObject {
     var deadline: UInt64 { get }
     /// Called on the loop thread when the answer is no longer wanted (client gone, or deadline passed).
     func cancel()
+    /// Called on the loop thread when `count` bytes of a streamed answer reached the kernel (flow control).
+    func streamBytesDelivered(_ count: Int)
+}
+
+/// One event of a streamed answer, from a worker to the connection.
+enum HTTPStreamEvent: Sendable {
+    /// The answer starts (status 200). `chunked`: Transfer-Encoding chunked (else the connection closes at the end).
+    /// `timeoutTrailer` is written, and the connection closed, if the deadline passes mid-stream.
+    case head(HTTPResponse.ContentType, timeoutTrailer: [UInt8])
+    /// Bytes to send now.
+    case chunk([UInt8])
+    /// The last bytes of a successful answer; the stream ends cleanly after them.
+    case end([UInt8])
+    /// The stream failed. Before its head: `response` is sent instead (a normal HTTP error). After it: `trailer` is
+    /// sent and the connection closes — never a silent clean end.
+    case fail(HTTPResponse, trailer: [UInt8])
 }
 
 /// What to do with a request once its head has been parsed.
@@ -12,7 +28,8 @@ enum HTTPRoute {
     case respond(HTTPResponse)
     /// Collect the body (at most `limits.maxPayloadSize` bytes, enforced by the parser) and call
     /// ``HTTPRequestHandler/dispatch(target:head:body:responder:)``.
-    case collectBody(target: Int)
+    /// `headers` are the request's header fields when the target asked for them (else empty).
+    case collectBody(target: Int, headers: [(name: String, value: String)])
 }
 
 /// The server side that decides what each request means. Loop thread only.
@@ -23,7 +40,13 @@ protocol HTTPRequestHandler: AnyObject {
     /// Called once per final response written (for request counters).
     func didRespond(tag: Int, status: Int)
     /// Handles a request whose body is complete: answers now or returns pending work answered through `responder`.
-    func dispatch(target: Int, head: RequestSummary, body: [UInt8], responder: HTTPResponder) -> HTTPDispatch
+    func dispatch(
+        target: Int,
+        head: RequestSummary,
+        headers: [(name: String, value: String)],
+        body: [UInt8],
+        responder: HTTPResponder
+    ) -> HTTPDispatch
     /// True while the server drains: connections close once their pending answers are written.
     var isDraining: Bool { get }
     /// Per-loop state shared by every connection of the loop (date cache, limits, timeouts).
@@ -54,9 +77,17 @@ struct HTTPResponder: @unchecked Sendable {
     let connection: HTTPServerConnection
     let sequence: UInt64
 
+    /// The TLS server name (SNI) of the connection, if any. Loop thread only.
+    var serverName: String? { connection.serverName }
+
     /// Delivers the answer. Loop thread only. Ignored when the request already timed out or the client left.
     func complete(_ response: HTTPResponse) {
         connection.complete(sequence: sequence, with: response)
+    }
+
+    /// Delivers one event of a streamed answer. Loop thread only.
+    func stream(_ event: HTTPStreamEvent) {
+        connection.streamEvent(sequence: sequence, event)
     }
 }
 
@@ -111,6 +142,20 @@ final class HTTPServerConnection: TCPConnectionHandler {
         var response: HTTPResponse?
         /// Raw bytes to send as they are (an interim `100 Continue`).
         var interim: Bool = false
+        /// A streamed answer in progress.
+        var stream: StreamState?
+    }
+
+    /// A streamed answer: its chunks wait here until the slot reaches the front of the pipeline.
+    private struct StreamState {
+        var contentType: HTTPResponse.ContentType
+        var timeoutTrailer: [UInt8]
+        var headWritten = false
+        var chunks: [[UInt8]] = []
+        var end: [UInt8]?
+        var failure: [UInt8]?
+        /// Bytes written to the transport since the last drain, credited back to the worker at the next drain.
+        var writtenSinceDrain = 0
     }
     /// Answers not yet written, in request order. `slots[slotHead...]` are live.
     private var slots: [Slot] = []
@@ -138,6 +183,9 @@ final class HTTPServerConnection: TCPConnectionHandler {
         self.lastActivity = Monotonic.nanoseconds()
         self.headerStartedAt = lastActivity
     }
+
+    /// The TLS server name (SNI) the client asked for, on TLS connections.
+    var serverName: String? { transport.serverName }
 
     /// Starts reading and arms the first-request timeout.
     func start() {
@@ -260,11 +308,12 @@ final class HTTPServerConnection: TCPConnectionHandler {
         switch request.route {
         case .respond(let response):
             enqueue(response, summary: request.summary)
-        case .collectBody(let target):
+        case .collectBody(let target, let headers):
             let sequence = nextSequence
             nextSequence += 1
             let responder = HTTPResponder(connection: self, sequence: sequence)
-            switch handler.dispatch(target: target, head: request.summary, body: request.body, responder: responder) {
+            switch handler.dispatch(
+                target: target, head: request.summary, headers: headers, body: request.body, responder: responder) {
             case .respond(let response):
                 append(Slot(sequence: sequence, summary: request.summary, pending: nil, response: response))
             case .pending(let work):
@@ -334,6 +383,63 @@ final class HTTPServerConnection: TCPConnectionHandler {
         }
     }
 
+    /// Delivers an event of a streamed answer (loop thread). Events for a request that timed out or whose client
+    /// left are dropped.
+    func streamEvent(sequence: UInt64, _ event: HTTPStreamEvent) {
+        guard !isClosed, liveSlotCount > 0 else { return }
+        let first = slots[slotHead].sequence
+        guard sequence >= first else { return }
+        let index = slotHead + Int(sequence - first)
+        guard index < slots.count, slots[index].response == nil, slots[index].pending != nil else { return }
+        switch event {
+        case .head(let contentType, let trailer):
+            guard slots[index].stream == nil else { return }
+            slots[index].stream = StreamState(contentType: contentType, timeoutTrailer: trailer)
+        case .chunk(let bytes):
+            slots[index].stream?.chunks.append(bytes)
+        case .end(let bytes):
+            slots[index].stream?.end = bytes
+        case .fail(let response, let trailer):
+            if slots[index].stream == nil {
+                slots[index].pending = nil
+                slots[index].response = response
+            } else {
+                slots[index].stream?.failure = trailer
+            }
+        }
+        if index == slotHead {
+            writeReadySlots()
+            transport.flush()
+            rearmTimer()
+        }
+    }
+
+    /// Writes the streamed answer at the front of the pipeline as far as it has arrived.
+    /// - Returns: true when the answer is complete (the slot is done).
+    private func writeStream(_ stream: inout StreamState, summary: RequestSummary) -> Bool {
+        let chunked = summary.minorVersion >= 1
+        let omitBody = summary.method == .head
+        transport.withOutputBuffer { buffer in
+            if !stream.headWritten {
+                stream.headWritten = true
+                HTTPResponseEncoder.encodeStreamHead(
+                    contentType: stream.contentType, chunked: chunked, date: &state.date, into: &buffer)
+            }
+            for chunk in stream.chunks where !omitBody {
+                HTTPResponseEncoder.appendChunk(chunk, chunked: chunked, into: &buffer)
+                stream.writtenSinceDrain += chunk.count
+            }
+            stream.chunks.removeAll(keepingCapacity: true)
+            if let failure = stream.failure, !omitBody {
+                HTTPResponseEncoder.appendChunk(failure, chunked: chunked, into: &buffer)
+            } else if let end = stream.end, !omitBody {
+                HTTPResponseEncoder.appendChunk(end, chunked: chunked, into: &buffer)
+                if chunked { buffer.append("0\r\n\r\n") }
+            }
+        }
+        return stream.failure != nil || stream.end != nil
+    }
+
     /// Writes answers from the front of the pipeline while they are ready.
     private func writeReadySlots() {
         while slotHead < slots.count && !closing {
@@ -341,6 +447,24 @@ final class HTTPServerConnection: TCPConnectionHandler {
             if slot.interim {
                 transport.withOutputBuffer { $0.append("HTTP/1.1 100 Continue\r\n\r\n") }
                 slotHead += 1
+                continue
+            }
+            if var stream = slot.stream {
+                let done = writeStream(&stream, summary: slot.summary)
+                slots[slotHead].stream = stream
+                guard done else { break }
+                slotHead += 1
+                slot.pending?.streamBytesDelivered(stream.writtenSinceDrain)
+                handler.didRespond(tag: slot.summary.tag, status: 200)
+                let last = slotHead == slots.count && current == nil
+                let keepAlive =
+                    stream.failure == nil && slot.summary.keepAlive && slot.summary.minorVersion >= 1
+                    && !(handler.isDraining && last) && !(peerClosed && last)
+                if !keepAlive {
+                    closing = true
+                    cancelPending()
+                    transport.closeAfterFlush()
+                }
                 continue
             }
             guard let response = slot.response else { break }
@@ -389,6 +513,10 @@ final class HTTPServerConnection: TCPConnectionHandler {
     }
 
     func connectionDidDrain() {
+        if slotHead < slots.count, let written = slots[slotHead].stream?.writtenSinceDrain, written > 0 {
+            slots[slotHead].stream?.writtenSinceDrain = 0
+            slots[slotHead].pending?.streamBytesDelivered(written)
+        }
         if !afterWrite.isEmpty {
             let actions = afterWrite
             afterWrite.removeAll()
@@ -436,10 +564,8 @@ final class HTTPServerConnection: TCPConnectionHandler {
         let now = Monotonic.nanoseconds()
         var answered = false
         for index in slotHead..<slots.count {
-            if let pending = slots[index].pending, pending.deadline <= now {
-                pending.cancel()
-                slots[index].pending = nil
-                slots[index].response = .error(.gatewayTimeout, "Request timed out")
+            if let pending = slots[index].pending, pending.deadline <= now, slots[index].stream?.end == nil {
+                expire(index, with: .error(.gatewayTimeout, "Request timed out"))
                 answered = true
             }
         }
@@ -462,17 +588,28 @@ final class HTTPServerConnection: TCPConnectionHandler {
         rearmTimer()
     }
 
+    /// Ends a pending answer early: a waiting request gets `response`; a stream that already started gets its
+    /// error trailer and the connection closes after it.
+    private func expire(_ index: Int, with response: HTTPResponse) {
+        slots[index].pending?.cancel()
+        slots[index].pending = nil
+        if var stream = slots[index].stream {
+            if stream.end == nil && stream.failure == nil {
+                stream.failure = stream.timeoutTrailer
+                slots[index].stream = stream
+            }
+        } else {
+            slots[index].response = response
+        }
+    }
+
     /// Answers every request still waiting for a prediction with `response` (the drain timeout passed).
     func failPending(with response: HTTPResponse) {
         guard !isClosed else { return }
         var answered = false
-        for index in slotHead..<slots.count {
-            if let pending = slots[index].pending {
-                pending.cancel()
-                slots[index].pending = nil
-                slots[index].response = response
-                answered = true
-            }
+        for index in slotHead..<slots.count where slots[index].pending != nil {
+            expire(index, with: response)
+            answered = true
         }
         if answered {
             writeReadySlots()

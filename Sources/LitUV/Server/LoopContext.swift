@@ -105,7 +105,7 @@ final class LoopContext: HTTPRequestHandler {
         }
         let isGet = head.method == .get || head.method == .head
         switch entry.target {
-        case .root, .health, .info, .metrics:
+        case .root, .health, .info, .metrics, .staticJSON:
             guard isGet else { return (.respond(methodNotAllowed(entry)), tag) }
             if runtime.isDraining {
                 return (.respond(runtime.drainingResponse(for: entry.target)), tag)
@@ -123,12 +123,29 @@ final class LoopContext: HTTPRequestHandler {
             if runtime.isDraining {
                 return (.respond(runtime.drainingResponse(for: entry.target)), tag)
             }
-            return (.collectBody(target: index), tag)
+            var headers: [(name: String, value: String)] = []
+            if runtime.endpointSettings[index].needsRequestHeaders {
+                headers.reserveCapacity(head.headers.count)
+                for field in head.headers {
+                    headers.append(
+                        (
+                            String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.name]), as: UTF8.self),
+                            String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.value]), as: UTF8.self)
+                        ))
+                }
+            }
+            return (.collectBody(target: index, headers: headers), tag)
         }
     }
 
-    func dispatch(target: Int, head: RequestSummary, body: [UInt8], responder: HTTPResponder) -> HTTPDispatch {
-        runtime.submit(endpoint: target, body: body, responder: responder, completions: completions)
+    func dispatch(
+        target: Int,
+        head: RequestSummary,
+        headers: [(name: String, value: String)],
+        body: [UInt8],
+        responder: HTTPResponder
+    ) -> HTTPDispatch {
+        runtime.submit(endpoint: target, body: body, headers: headers, responder: responder, completions: completions)
     }
 
     private func methodNotAllowed(_ entry: Router.Entry) -> HTTPResponse {

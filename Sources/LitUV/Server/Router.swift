@@ -4,6 +4,8 @@ struct Router: Sendable {
     enum Target: Sendable, Equatable {
         case root, health, info, metrics, shutdown
         case endpoint(Int)
+        /// A fixed JSON answer to GET (index into ``Router/staticBodies``).
+        case staticJSON(Int)
     }
 
     struct Entry: Sendable {
@@ -14,10 +16,16 @@ struct Router: Sendable {
     }
 
     let entries: [Entry]
+    /// Bodies of the `.staticJSON` routes.
+    let staticBodies: [[UInt8]]
 
     /// Builds the table.
     /// - Throws: ``LitServerError`` when two routes share a path or a path does not start with `/`.
-    init(configuration: LitServer.Configuration, endpointPaths: [String]) throws(LitServerError) {
+    init(
+        configuration: LitServer.Configuration,
+        endpointPaths: [String],
+        staticRoutes: [(path: String, body: [UInt8])] = []
+    ) throws(LitServerError) {
         var entries: [Entry] = []
         var owners: [String: String] = [:]
         func add(_ path: String, _ target: Target, allow: String, option: String) throws(LitServerError) {
@@ -40,7 +48,13 @@ struct Router: Sendable {
         for (index, path) in endpointPaths.enumerated() {
             try add(path, .endpoint(index), allow: "POST", option: "the path of endpoint \(index)")
         }
+        var bodies: [[UInt8]] = []
+        for route in staticRoutes where owners[route.path] == nil {
+            try add(route.path, .staticJSON(bodies.count), allow: "GET, HEAD", option: "the route \(route.path)")
+            bodies.append(route.body)
+        }
         self.entries = entries
+        self.staticBodies = bodies
     }
 
     /// The entry for a request path, and its index (the route tag), or nil.

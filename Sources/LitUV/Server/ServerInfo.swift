@@ -60,7 +60,7 @@ enum ServerInfo {
                 devices: (0..<deviceCount).map { Device(index: $0).description },
                 workers_per_device: endpoints.first?.workersPerDevice ?? 1,
                 timeout: configuration.timeout.map { Double($0.nanoseconds) / 1e9 },
-                stream: Dictionary(endpoints.map { ($0.path, false) }, uniquingKeysWith: { a, _ in a }),
+                stream: Dictionary(endpoints.map { ($0.path, $0.isStreaming) }, uniquingKeysWith: { a, _ in a }),
                 max_payload_size: configuration.limits.maxPayloadSize,
                 track_requests: false,
                 io_threads: configuration.ioThreads,
@@ -74,7 +74,7 @@ enum ServerInfo {
                         workers_per_device: $0.workersPerDevice,
                         devices: $0.devices,
                         workers: $0.workerCount,
-                        stream: false
+                        stream: $0.isStreaming
                     )
                 }
             )

@@ -64,12 +64,20 @@ final class ServerRuntime: @unchecked Sendable {
             }
         }
         tlsContexts = contexts
-        router = try Router(configuration: configuration, endpointPaths: definitions.map(\.path))
+        router = try Router(
+            configuration: configuration,
+            endpointPaths: definitions.map(\.path),
+            staticRoutes: definitions.flatMap(\.extraGetRoutes)
+        )
         statistics = RequestStatistics(routeNames: router.names)
         let settings = definitions.map {
             LitEndpointSettings(
                 path: $0.path,
                 name: $0.name,
+                isStreaming: $0.isStreaming,
+                needsRequestHeaders: $0.needsRequestHeaders,
+                maxQueuedStreamBytes: $0.maxQueuedStreamBytes,
+                streamStallTimeoutNanoseconds: $0.streamStallTimeout.nanoseconds,
                 maxBatchSize: $0.maxBatchSize,
                 batchTimeoutNanoseconds: $0.batchTimeout.nanoseconds,
                 workersPerDevice: $0.workersPerDevice,
@@ -236,7 +244,13 @@ final class ServerRuntime: @unchecked Sendable {
 
     var isDraining: Bool { draining.load(ordering: .acquiring) }
 
-    func submit(endpoint: Int, body: [UInt8], responder: HTTPResponder, completions: CompletionSink) -> HTTPDispatch {
+    func submit(
+        endpoint: Int,
+        body: [UInt8],
+        headers: [(name: String, value: String)],
+        responder: HTTPResponder,
+        completions: CompletionSink
+    ) -> HTTPDispatch {
         let now = Monotonic.nanoseconds()
         let deadline = timeoutNanoseconds.map { now &+ $0 } ?? .max
         let job = Job(
@@ -245,7 +259,9 @@ final class ServerRuntime: @unchecked Sendable {
             deadline: deadline,
             responder: responder,
             completions: completions,
-            statistics: endpointStatistics[endpoint]
+            statistics: endpointStatistics[endpoint],
+            context: RequestContext(
+                headers: headers, path: endpointSettings[endpoint].path, serverName: responder.serverName)
         )
         inFlight.add(1, ordering: .relaxed)
         if endpoints[endpoint].submit(job) {
@@ -274,6 +290,8 @@ final class ServerRuntime: @unchecked Sendable {
             return HTTPResponse(status: .ok, contentType: .json, body: infoBody)
         case .metrics:
             return HTTPResponse(status: .ok, contentType: .prometheus, body: Array(renderMetrics().utf8))
+        case .staticJSON(let index):
+            return HTTPResponse(status: .ok, contentType: .json, body: router.staticBodies[index])
         case .shutdown, .endpoint:
             return .error(.notFound, "Not Found")
         }

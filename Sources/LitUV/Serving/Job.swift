@@ -1,13 +1,13 @@
 import Synchronization
 
-/// One `/predict` request travelling from an I/O loop to a predict worker and back.
+/// One request to an API travelling from an I/O loop to a predict worker and back.
 ///
 /// Its `state` decides who answers: the worker may start it only while it is `queued`; the loop cancels it when
 /// the client leaves or its deadline passes, and then answers (504) or drops it itself.
 final class Job: PendingResponse, @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder` and `completions` are immutable;
-    // `result` is written by the one worker that won `tryStart()` before it hands the job to the loop through the
-    // completion queue (a release/acquire hand-off) and read only on the loop after that; `state` is atomic.
+    // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder`, `context` and `completions` are
+    // immutable; everything else the worker hands to the loop travels inside `Completion` values through the
+    // completion queue (a release/acquire hand-off); `state` and `streamCredit` are atomic.
 
     enum State: UInt8 {
         case queued, running, cancelled
@@ -21,9 +21,10 @@ final class Job: PendingResponse, @unchecked Sendable {
     let responder: HTTPResponder
     let completions: CompletionSink
     let statistics: EndpointStatistics
+    let context: RequestContext
     private let state = Atomic<UInt8>(State.queued.rawValue)
-    /// The answer, set by the worker.
-    var result: HTTPResponse?
+    /// Streamed bytes handed to the loop and not yet accepted by the kernel (flow control).
+    let streamCredit = Atomic<Int>(0)
 
     init(
         body: [UInt8],
@@ -31,14 +32,16 @@ final class Job: PendingResponse, @unchecked Sendable {
         deadline: UInt64,
         responder: HTTPResponder,
         completions: CompletionSink,
-        statistics: EndpointStatistics
+        statistics: EndpointStatistics,
+        context: RequestContext
     ) {
-        self.statistics = statistics
         self.body = body
         self.arrival = arrival
         self.deadline = deadline
         self.responder = responder
         self.completions = completions
+        self.statistics = statistics
+        self.context = context
     }
 
     /// Worker side: claims the job for `predict`. False when it was cancelled or its deadline already passed.
@@ -51,23 +54,41 @@ final class Job: PendingResponse, @unchecked Sendable {
         ).exchanged
     }
 
-    /// Loop side: the answer is no longer wanted. A queued job is then skipped by the workers.
+    /// Loop side: the answer is no longer wanted. A queued job is then skipped by the workers, and a streaming
+    /// `emit` throws `CancellationError`.
     func cancel() {
         state.store(State.cancelled.rawValue, ordering: .releasing)
     }
 
     var isCancelled: Bool { state.load(ordering: .acquiring) == State.cancelled.rawValue }
 
-    /// Worker side: hands the answer back to the job's loop.
+    /// Loop side: `count` streamed bytes reached the kernel.
+    func streamBytesDelivered(_ count: Int) {
+        streamCredit.subtract(count, ordering: .releasing)
+    }
+
+    /// Worker side: hands the whole answer back to the job's loop.
     func finish(_ response: HTTPResponse) {
-        result = response
-        completions.deliver(self)
+        completions.deliver(.finished(self, response))
+    }
+
+    /// Worker side: one event of a streamed answer.
+    func stream(_ event: HTTPStreamEvent) {
+        completions.deliver(.stream(self, event))
     }
 }
 
-/// Where finished jobs go: the owning loop's completion queue (one wake-up drains many completions).
+/// A message from a worker to a loop.
+enum Completion {
+    /// The whole answer; the job is settled.
+    case finished(Job, HTTPResponse)
+    /// Part of a streamed answer; `.end` and `.fail` settle the job.
+    case stream(Job, HTTPStreamEvent)
+}
+
+/// Where workers' answers go: the owning loop's completion queue (one wake-up drains many completions).
 final class CompletionSink: Sendable {
-    private let queue = MPSCQueue<Job>()
+    private let queue = MPSCQueue<Completion>()
     private let loop: EventLoop
     /// Called for each job that was handed over (finished or abandoned) — the server's in-flight accounting.
     private let onSettled: @Sendable () -> Void
@@ -77,9 +98,9 @@ final class CompletionSink: Sendable {
         self.onSettled = onSettled
     }
 
-    /// Any thread: queues a finished job and wakes the loop.
-    func deliver(_ job: Job) {
-        queue.enqueue(job)
+    /// Any thread: queues a completion and wakes the loop.
+    func deliver(_ completion: Completion) {
+        queue.enqueue(completion)
         loop.wake()
     }
 
@@ -89,14 +110,24 @@ final class CompletionSink: Sendable {
         onSettled()
     }
 
-    /// Loop thread: writes every finished job's answer.
+    /// Loop thread: writes every answer that arrived.
     func drain() {
-        while let job = queue.dequeue() {
-            if let result = job.result {
+        while let completion = queue.dequeue() {
+            switch completion {
+            case .finished(let job, let response):
                 job.statistics.latency.observe(Double(Monotonic.nanoseconds() &- job.arrival) / 1e9)
-                job.responder.complete(result)
+                job.responder.complete(response)
+                onSettled()
+            case .stream(let job, let event):
+                job.responder.stream(event)
+                switch event {
+                case .end, .fail:
+                    job.statistics.latency.observe(Double(Monotonic.nanoseconds() &- job.arrival) / 1e9)
+                    onSettled()
+                case .head, .chunk:
+                    break
+                }
             }
-            onSettled()
         }
     }
 }

@@ -29,6 +29,10 @@ public protocol LitAPI: Sendable {
     /// The JSON body of a response.
     associatedtype Response: Encodable
 
+    /// True when ``decodeRequest(_:context:)`` needs the request headers in its ``RequestContext`` (copying them
+    /// costs an allocation per request, so they are only collected when asked for). Default false.
+    static var needsRequestHeaders: Bool { get }
+
     /// Prepares this worker's copy (load weights here). Called once per worker, on that worker's thread.
     /// - Parameter device: The device this worker serves on.
     /// - Throws: Any error: the server fails to start and `run()` rethrows it.
@@ -37,6 +41,11 @@ public protocol LitAPI: Sendable {
     /// Turns a decoded request body into a model input.
     /// - Throws: ``HTTPError`` to answer with a chosen status (400 for invalid values, for example).
     func decodeRequest(_ request: Request) throws -> Input
+
+    /// Turns a decoded request body into a model input, knowing the request's headers and path. The default calls
+    /// ``decodeRequest(_:)``; implement this one instead when you need the context (and set
+    /// ``needsRequestHeaders`` for the headers).
+    func decodeRequest(_ request: Request, context: RequestContext) throws -> Input
 
     /// Runs the model on one input.
     func predict(_ input: Input) throws -> Output
@@ -57,6 +66,17 @@ public protocol LitAPI: Sendable {
 }
 
 extension LitAPI {
+    public static var needsRequestHeaders: Bool { false }
+
+    public func decodeRequest(_ request: Request, context: RequestContext) throws -> Input {
+        try decodeRequest(request)
+    }
+
+    /// Answers 500 when an API implements neither `decodeRequest` (nor has `Input == Request`).
+    public func decodeRequest(_ request: Request) throws -> Input {
+        throw HTTPError(500, "decodeRequest is not implemented")
+    }
+
     public mutating func setup(device: Device) throws {}
 
     public func predict(batch inputs: [Input]) throws -> [Output] {

@@ -21,6 +21,16 @@ public struct LitEndpoint: Sendable {
     public var devices: Int
     /// A name for logs, `/info` and `/metrics` (the API's type name by default).
     public var name: String
+    /// Whether answers stream (shown in `/info`).
+    public internal(set) var isStreaming: Bool = false
+    /// For a streaming API: bytes a stream may have queued for a slow reader before `emit` waits. Default 1 MiB.
+    public var maxQueuedStreamBytes: Int = 1 << 20
+    /// For a streaming API: how long `emit` waits for a client that does not read before the stream fails.
+    public var streamStallTimeout: Duration = .seconds(30)
+    /// Whether the API asked for request headers in its `RequestContext`.
+    let needsRequestHeaders: Bool
+    /// Extra `GET` routes answered with fixed JSON (e.g. the OpenAI spec's `/v1/models`).
+    var extraGetRoutes: [(path: String, body: [UInt8])] = []
     let makeRuntime: @Sendable (EndpointContext) -> any EndpointRuntime
 
     /// Serves `api` on `path`.
@@ -45,7 +55,65 @@ public struct LitEndpoint: Sendable {
         self.workersPerDevice = workersPerDevice
         self.devices = devices
         self.name = String(describing: API.self)
-        self.makeRuntime = { context in WorkerPool(api: api, context: context) }
+        self.needsRequestHeaders = API.needsRequestHeaders
+        self.makeRuntime = { context in
+            WorkerPool(
+                engine: PredictEngine(
+                    prototype: api, errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger)),
+                context: context)
+        }
+    }
+
+    /// Serves a streaming `api` on `path`: each emitted output is sent at once as one NDJSON line.
+    /// - Parameters:
+    ///   - api: The API; each worker gets its own copy before `setup`.
+    ///   - path: The `POST` route. Must start with `/`.
+    ///   - maxBatchSize: Requests per `predict(batch:emit:)` call, at most.
+    ///   - batchTimeout: The batch window, from the first request's arrival.
+    ///   - workersPerDevice: Predict workers per device.
+    ///   - devices: Devices (CPU indices) to spread workers over.
+    public init<API: LitStreamingAPI>(
+        _ api: API,
+        path: String = "/predict",
+        maxBatchSize: Int = 1,
+        batchTimeout: Duration = .zero,
+        workersPerDevice: Int = 1,
+        devices: Int = 1
+    ) {
+        self.init(
+            streaming: api, codec: NDJSONCodec<API>(), path: path, maxBatchSize: maxBatchSize,
+            batchTimeout: batchTimeout, workersPerDevice: workersPerDevice, devices: devices)
+    }
+
+    /// Serves a streaming API with a given framing (NDJSON, or a spec such as OpenAI's).
+    init<Codec: StreamingCodec>(
+        streaming api: Codec.API,
+        codec: Codec,
+        path: String,
+        maxBatchSize: Int = 1,
+        batchTimeout: Duration = .zero,
+        workersPerDevice: Int = 1,
+        devices: Int = 1
+    ) {
+        self.path = path
+        self.maxBatchSize = maxBatchSize
+        self.batchTimeout = batchTimeout
+        self.workersPerDevice = workersPerDevice
+        self.devices = devices
+        self.name = String(describing: Codec.API.self)
+        self.isStreaming = true
+        self.needsRequestHeaders = Codec.API.needsRequestHeaders
+        self.makeRuntime = { context in
+            WorkerPool(
+                engine: StreamingEngine(
+                    prototype: api,
+                    codec: codec,
+                    errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger),
+                    maxQueuedBytes: context.endpoint.maxQueuedStreamBytes,
+                    stallTimeout: context.endpoint.streamStallTimeoutNanoseconds
+                ),
+                context: context)
+        }
     }
 
     /// The number of predict workers: devices × workersPerDevice.
@@ -64,6 +132,10 @@ struct EndpointContext: Sendable {
 struct LitEndpointSettings: Sendable {
     let path: String
     let name: String
+    let isStreaming: Bool
+    let needsRequestHeaders: Bool
+    let maxQueuedStreamBytes: Int
+    let streamStallTimeoutNanoseconds: UInt64
     let maxBatchSize: Int
     let batchTimeoutNanoseconds: UInt64
     let workersPerDevice: Int

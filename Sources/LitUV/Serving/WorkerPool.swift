@@ -1,10 +1,22 @@
 import Logging
 import Synchronization
 
+/// What a predict worker does with its own copy of an API: set it up, run batches on it, check its health, tear
+/// it down. ``PredictEngine`` serves a ``LitAPI``; ``StreamingEngine`` a ``LitStreamingAPI``.
+protocol BatchEngine: Sendable {
+    associatedtype API: Sendable
+    var prototype: API { get }
+    func setup(_ api: inout API, device: Device) throws
+    func isHealthy(_ api: API) -> Bool
+    func teardown(_ api: inout API)
+    /// Answers every job of `batch` exactly once.
+    func run(_ batch: [Job], on api: API)
+}
+
 /// The predict workers of one endpoint: W threads, each with its own copy of the API, fed by one bounded
 /// lock-free queue, answering through each job's loop.
-final class WorkerPool<API: LitAPI>: EndpointRuntime {
-    private let prototype: API
+final class WorkerPool<Engine: BatchEngine>: EndpointRuntime {
+    private let engine: Engine
     private let settings: LitEndpointSettings
     private let logger: Logger
     private let statistics: EndpointStatistics
@@ -13,12 +25,12 @@ final class WorkerPool<API: LitAPI>: EndpointRuntime {
     private let stopping = Atomic<Bool>(false)
     private let readyWorkers = Atomic<Int>(0)
     /// Each worker's API copy after `setup`, for `health()` checks from the loops.
-    private let readyCopies = Mutex<[API]>([])
+    private let readyCopies = Mutex<[Engine.API]>([])
     private let threads = Mutex<[NativeThread]>([])
     private let alive = Atomic<Int>(0)
 
-    init(api: API, context: EndpointContext) {
-        prototype = api
+    init(engine: Engine, context: EndpointContext) {
+        self.engine = engine
         settings = context.endpoint
         logger = context.logger
         statistics = context.statistics
@@ -53,7 +65,7 @@ final class WorkerPool<API: LitAPI>: EndpointRuntime {
 
     var isHealthy: Bool {
         guard isReady else { return false }
-        return readyCopies.withLock { copies in copies.allSatisfy { $0.health() } }
+        return readyCopies.withLock { copies in copies.allSatisfy { engine.isHealthy($0) } }
     }
 
     var queueDepth: Int { queue.approximateCount }
@@ -79,12 +91,10 @@ final class WorkerPool<API: LitAPI>: EndpointRuntime {
         for thread in all { thread.join() }
     }
 
-    // MARK: The worker thread
-
     private func runWorker(device: Device, onSetupFailure: @Sendable (any Error) -> Void) {
-        var api = prototype
+        var api = engine.prototype
         do {
-            try api.setup(device: device)
+            try engine.setup(&api, device: device)
         } catch {
             logger.error("setup failed for \(settings.name) on \(device): \(error)")
             onSetupFailure(error)
@@ -104,13 +114,41 @@ final class WorkerPool<API: LitAPI>: EndpointRuntime {
         batch.reserveCapacity(settings.maxBatchSize)
         while collector.next(into: &batch, shouldStop: { stopping.load(ordering: .sequentiallyConsistent) }) {
             statistics.recordBatch(size: batch.count)
-            run(batch, on: api)
+            engine.run(batch, on: api)
         }
-        api.teardown()
+        engine.teardown(&api)
     }
+}
 
-    /// Decodes, predicts and encodes one batch; every job of it is answered exactly once.
-    private func run(_ batch: [Job], on api: API) {
+/// Maps errors thrown by hooks to answers: ``HTTPError`` keeps its status and detail, a ``JSONError`` from decoding
+/// the body is 400, anything else is logged and answered 500 without its message.
+struct ErrorAnswers: Sendable {
+    let name: String
+    let logger: Logger
+
+    func response(for error: any Error, hook: String) -> HTTPResponse {
+        if let httpError = error as? HTTPError {
+            let status = (400...599).contains(httpError.status) ? httpError.status : 500
+            return .error(HTTPStatus(status), httpError.detail)
+        }
+        if let jsonError = error as? JSONError {
+            return .error(.badRequest, "Invalid request body: \(jsonError.description)")
+        }
+        logger.error("\(name).\(hook) failed: \(error)")
+        return .error(.internalServerError, "Internal server error")
+    }
+}
+
+/// Serves a ``LitAPI``: decode each body, `predict(batch:)`, encode each output.
+struct PredictEngine<API: LitAPI>: BatchEngine {
+    let prototype: API
+    let errors: ErrorAnswers
+
+    func setup(_ api: inout API, device: Device) throws { try api.setup(device: device) }
+    func isHealthy(_ api: API) -> Bool { api.health() }
+    func teardown(_ api: inout API) { api.teardown() }
+
+    func run(_ batch: [Job], on api: API) {
         var inputs: [API.Input] = []
         var owners: [Job] = []
         inputs.reserveCapacity(batch.count)
@@ -118,12 +156,10 @@ final class WorkerPool<API: LitAPI>: EndpointRuntime {
         for job in batch {
             do {
                 let request = try LitJSON.decode(API.Request.self, from: job.body)
-                inputs.append(try api.decodeRequest(request))
+                inputs.append(try api.decodeRequest(request, context: job.context))
                 owners.append(job)
-            } catch let error as JSONError {
-                job.finish(.error(.badRequest, "Invalid request body: \(error.description)"))
             } catch {
-                job.finish(response(for: error, hook: "decodeRequest"))
+                job.finish(errors.response(for: error, hook: "decodeRequest"))
             }
         }
         guard !inputs.isEmpty else { return }
@@ -131,12 +167,13 @@ final class WorkerPool<API: LitAPI>: EndpointRuntime {
         do {
             outputs = try api.predict(batch: inputs)
         } catch {
-            let answer = response(for: error, hook: "predict")
+            let answer = errors.response(for: error, hook: "predict")
             for job in owners { job.finish(answer) }
             return
         }
         guard outputs.count == owners.count else {
-            logger.error("\(settings.name): predict(batch:) returned \(outputs.count) outputs for \(owners.count) inputs")
+            errors.logger.error(
+                "\(errors.name): predict(batch:) returned \(outputs.count) outputs for \(owners.count) inputs")
             let answer = HTTPResponse.error(.internalServerError, "Batch size mismatch")
             for job in owners { job.finish(answer) }
             return
@@ -146,17 +183,8 @@ final class WorkerPool<API: LitAPI>: EndpointRuntime {
                 let body = try LitJSON.encode(try api.encodeResponse(output))
                 job.finish(HTTPResponse(status: .ok, contentType: .json, body: body))
             } catch {
-                job.finish(response(for: error, hook: "encodeResponse"))
+                job.finish(errors.response(for: error, hook: "encodeResponse"))
             }
         }
-    }
-
-    private func response(for error: any Error, hook: String) -> HTTPResponse {
-        if let httpError = error as? HTTPError {
-            let status = (400...599).contains(httpError.status) ? httpError.status : 500
-            return .error(HTTPStatus(status), httpError.detail)
-        }
-        logger.error("\(settings.name).\(hook) failed: \(error)")
-        return .error(.internalServerError, "Internal server error")
     }
 }

@@ -21,6 +21,10 @@ protocol ByteStream: AnyObject {
     func setTimer(milliseconds: UInt64)
     /// Disarms the timer.
     func cancelTimer()
+    /// The TLS server name (SNI) the client asked for; nil for plain TCP.
+    var serverName: String? { get }
 }
 
-extension TCPConnection: ByteStream {}
+extension TCPConnection: ByteStream {
+    var serverName: String? { nil }
+}

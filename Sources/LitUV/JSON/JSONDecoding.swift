@@ -1,0 +1,2019 @@
+// Decoding JSON in two passes: a strict RFC 8259 parser validates the whole document and records it on a
+// flat tape (one 16-byte node per value, no strings or numbers converted yet), then `LitJSONDecoder` walks
+// the tape for the `Decodable` type, converting only the values asked for and comparing keys as bytes.
+
+// MARK: - Entry points
+
+/// Encodes and decodes JSON for request and response bodies.
+enum LitJSON {
+    /// The deepest nesting of arrays and objects accepted when decoding.
+    static let maximumDepth = 512
+
+    /// Encodes a value as compact JSON, appending to `buffer`.
+    /// - Parameters:
+    ///   - value: The value to encode.
+    ///   - buffer: The output; on error it is left as it was.
+    /// - Throws: `JSONError` for NaN or infinite numbers and for misuse of the encoder.
+    static func encode<T: Encodable>(_ value: T, into buffer: inout [UInt8]) throws(JSONError) {
+        try JSONEncodingState.encode(value, into: &buffer)
+    }
+
+    /// Encodes a value as compact JSON.
+    /// - Parameter value: The value to encode.
+    /// - Returns: The UTF-8 bytes of the JSON text.
+    /// - Throws: `JSONError` for NaN or infinite numbers and for misuse of the encoder.
+    static func encode<T: Encodable>(_ value: T) throws(JSONError) -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(64)
+        try JSONEncodingState.encode(value, into: &buffer)
+        return buffer
+    }
+
+    /// Decodes `T` from JSON bytes.
+    ///
+    /// The bytes are only read during the call; they are not retained.
+    /// - Parameters:
+    ///   - type: The type to decode.
+    ///   - bytes: UTF-8 JSON text.
+    /// - Returns: The decoded value.
+    /// - Throws: `JSONError` for malformed JSON (with a byte offset) or for a document of the wrong shape
+    ///   (with the coding path), including `DecodingError`s thrown by the type's own `init(from:)`.
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws(JSONError) -> T {
+        // The tape lives on the stack for small documents (on the heap past `JSONParser.stackCapacity` nodes),
+        // and decoders point at it: nothing is allocated for the document itself.
+        // (Not `withUnsafeTemporaryAllocation`: it wraps the result in a `Result<T, _>`, whose generic
+        // metadata costs a run-time lookup on every call.)
+        var scratch = JSONScratch()
+        return try withUnsafeMutableBytes(of: &scratch) { (raw) throws(JSONError) -> T in
+            let tape = try JSONParser.parse(bytes, scratch: raw.bindMemory(to: JSONNode.self))
+            defer { tape.deallocate() }
+            let storage = JSONDecodingStorage(bytes: tape.bytes, nodes: UnsafePointer(tape.nodes), count: tape.count)
+            return try withUnsafePointer(to: storage) { (pointer) throws(JSONError) -> T in
+                do {
+                    return try LitJSONDecoder(context: JSONDecodingContext(storage: pointer), index: 0, path: .root)
+                        .decode(T.self)
+                } catch {
+                    throw JSONError.wrapping(error)
+                }
+            }
+        }
+    }
+
+    /// Decodes `T` from JSON bytes.
+    /// - Parameters:
+    ///   - type: The type to decode.
+    ///   - bytes: UTF-8 JSON text.
+    /// - Returns: The decoded value.
+    /// - Throws: `JSONError` for malformed JSON (with a byte offset) or for a document of the wrong shape
+    ///   (with the coding path), including `DecodingError`s thrown by the type's own `init(from:)`.
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(JSONError) -> T {
+        do {
+            return try bytes.withUnsafeBytes { try decode(T.self, from: $0) }
+        } catch {
+            throw JSONError.wrapping(error)  // always a JSONError already
+        }
+    }
+}
+
+// MARK: - Tape
+
+/// Stack space for the first `JSONParser.stackCapacity` tape nodes (512 bytes).
+struct JSONScratch {
+    /// The space.
+    var storage = (SIMD32<UInt64>(), SIMD32<UInt64>())
+}
+
+/// One value of a parsed document.
+///
+/// Nodes are stored in document order: an object's node is followed by its members (key node, then the
+/// value's nodes), an array's by its elements. `next` is the tape index just past the value's last node,
+/// so a value can be skipped in one step.
+struct JSONNode {
+    /// What kind of JSON value a node is.
+    enum Kind: UInt8 {
+        case null, `false`, `true`, number, string, array, object
+    }
+
+    /// The kind of value.
+    var kind: Kind
+    /// For strings: whether the raw text contains a backslash escape. For numbers: whether it is written as an
+    /// integer (no fraction, no exponent).
+    var flag: Bool
+    /// Byte offset of the value's text: the first byte after the opening quote for strings.
+    var start: UInt32
+    /// Strings: raw byte length between the quotes. Numbers: text length. Arrays and objects: element count.
+    var length: UInt32
+    /// The tape index just past this value.
+    var next: UInt32
+
+    /// The JSON type as a client would name it, for error messages.
+    var noun: String {
+        switch kind {
+        case .null: return "null"
+        case .false, .true: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+// MARK: - Parser
+
+/// A strict RFC 8259 parser that validates a document and records it as a tape of `JSONNode`s.
+///
+/// Rejects trailing commas, comments, leading zeros, NaN and Infinity, single quotes, trailing bytes other
+/// than whitespace, invalid UTF-8, unescaped control characters in strings, lone surrogate escapes, and
+/// nesting deeper than `LitJSON.maximumDepth`.
+struct JSONParser {
+    /// The document.
+    private let bytes: UnsafePointer<UInt8>
+    /// The document's length.
+    private let end: Int
+    /// The next byte to read.
+    private var position = 0
+    /// The nodes so far.
+    private var tape: UnsafeMutablePointer<JSONNode>
+    /// How many nodes fit in `tape`.
+    private var capacity: Int
+    /// How many nodes have been written.
+    private var count = 0
+    /// Whether `tape` was allocated by the parser (after outgrowing the caller's scratch space).
+    private var ownsTape = false
+
+    /// How many nodes the caller's scratch space on the stack holds.
+    static var stackCapacity: Int { MemoryLayout<JSONScratch>.size / MemoryLayout<JSONNode>.stride }
+
+    /// Creates a parser over a non-empty document.
+    /// - Parameters:
+    ///   - bytes: The first byte.
+    ///   - count: The number of bytes.
+    ///   - scratch: Space for the first nodes.
+    private init(bytes: UnsafePointer<UInt8>, count: Int, scratch: UnsafeMutableBufferPointer<JSONNode>) {
+        self.bytes = bytes
+        self.end = count
+        self.tape = scratch.baseAddress!
+        self.capacity = scratch.count
+    }
+
+    /// Appends a node, growing the tape onto the heap when the scratch space is full.
+    /// - Parameter node: The node.
+    @inline(__always)
+    private mutating func append(_ node: JSONNode) {
+        if count == capacity {
+            grow()
+        }
+        tape[count] = node
+        count += 1
+    }
+
+    /// Doubles the tape's capacity.
+    private mutating func grow() {
+        let larger = UnsafeMutablePointer<JSONNode>.allocate(capacity: max(capacity * 2, 256))
+        larger.initialize(from: tape, count: count)
+        if ownsTape {
+            tape.deallocate()
+        }
+        tape = larger
+        capacity = max(capacity * 2, 256)
+        ownsTape = true
+    }
+
+    /// Parses a whole document.
+    ///
+    /// The returned tape ends with one extra null node, which stands for absent values (`superDecoder()` for a
+    /// missing key).
+    /// - Parameter buffer: The document.
+    /// - Returns: The tape.
+    /// - Throws: `JSONError` with the byte offset of the first problem.
+    static func parse(
+        _ buffer: UnsafeRawBufferPointer,
+        scratch: UnsafeMutableBufferPointer<JSONNode>
+    )
+        throws(JSONError) -> JSONTape
+    {
+        guard let base = buffer.baseAddress, buffer.count > 0 else {
+            throw JSONError.syntax(at: 0, "unexpected end of input")
+        }
+        guard buffer.count < Int(UInt32.max) else {
+            throw JSONError.syntax(at: 0, "document too large")
+        }
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
+        var parser = JSONParser(bytes: bytes, count: buffer.count, scratch: scratch)
+        do throws(JSONError) {
+            parser.skipWhitespace()
+            try parser.parseValue(depth: 0)
+            parser.skipWhitespace()
+            if parser.position < parser.end {
+                throw JSONError.syntax(
+                    at: parser.position,
+                    "\(parser.describeByte(at: parser.position)) after the top-level value"
+                )
+            }
+        } catch {
+            if parser.ownsTape {
+                parser.tape.deallocate()
+            }
+            throw error
+        }
+        parser.append(JSONNode(kind: .null, flag: false, start: 0, length: 0, next: UInt32(parser.count + 1)))
+        return JSONTape(bytes: bytes, nodes: parser.tape, count: parser.count, ownsNodes: parser.ownsTape)
+    }
+
+    /// Skips JSON whitespace (space, tab, line feed, carriage return).
+    @inline(__always)
+    private mutating func skipWhitespace() {
+        while position < end {
+            switch bytes[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    /// `unexpected character 'x'`, or `unexpected byte 0xNN` for bytes that are not printable ASCII.
+    /// - Parameter offset: The offset of the byte.
+    /// - Returns: The phrase.
+    private func describeByte(at offset: Int) -> String {
+        let byte = bytes[offset]
+        if byte == UInt8(ascii: "'") {
+            return "unexpected character ''' (strings must use double quotes)"
+        }
+        if byte >= 0x21 && byte <= 0x7E {
+            return "unexpected character '\(Character(Unicode.Scalar(byte)))'"
+        }
+        let hex = String(byte, radix: 16, uppercase: true)
+        return "unexpected byte 0x\(byte < 0x10 ? "0" : "")\(hex)"
+    }
+
+    /// The error for an unexpected byte at `offset`, or for the end of input there.
+    /// - Parameter offset: Where parsing stopped.
+    /// - Returns: The error.
+    private func unexpected(at offset: Int) -> JSONError {
+        if offset >= end {
+            return JSONError.syntax(at: end, "unexpected end of input")
+        }
+        return JSONError.syntax(at: offset, describeByte(at: offset))
+    }
+
+    /// Appends a node for a scalar and returns.
+    /// - Parameters:
+    ///   - kind: The kind of value.
+    ///   - flag: The node's flag.
+    ///   - start: Offset of the text.
+    ///   - length: Length of the text.
+    @inline(__always)
+    private mutating func appendScalar(_ kind: JSONNode.Kind, flag: Bool, start: Int, length: Int) {
+        append(JSONNode(kind: kind, flag: flag, start: UInt32(start), length: UInt32(length), next: UInt32(count + 1)))
+    }
+
+    /// Parses one value at the current position (after whitespace).
+    /// - Parameter depth: The nesting depth of the enclosing container (0 at the top level).
+    private mutating func parseValue(depth: Int) throws(JSONError) {
+        guard position < end else {
+            throw unexpected(at: position)
+        }
+        switch bytes[position] {
+        case UInt8(ascii: "{"):
+            try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["):
+            try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""):
+            try parseString()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            try parseNumber()
+        case UInt8(ascii: "t"):
+            try parseLiteral("true", .true)
+        case UInt8(ascii: "f"):
+            try parseLiteral("false", .false)
+        case UInt8(ascii: "n"):
+            try parseLiteral("null", .null)
+        default:
+            throw unexpected(at: position)
+        }
+    }
+
+    /// Parses `true`, `false` or `null`.
+    /// - Parameters:
+    ///   - literal: The expected text.
+    ///   - kind: The node kind to record.
+    private mutating func parseLiteral(_ literal: StaticString, _ kind: JSONNode.Kind) throws(JSONError) {
+        let start = position
+        let count = literal.utf8CodeUnitCount
+        let text = literal.utf8Start
+        for offset in 0..<count {
+            guard position < end, bytes[position] == text[offset] else {
+                if position >= end {
+                    throw unexpected(at: position)
+                }
+                throw JSONError.syntax(at: start, "invalid literal (expected '\(literal)')")
+            }
+            position += 1
+        }
+        appendScalar(kind, flag: false, start: start, length: count)
+    }
+
+    /// Parses an object.
+    /// - Parameter depth: The object's nesting depth.
+    private mutating func parseObject(depth: Int) throws(JSONError) {
+        guard depth <= LitJSON.maximumDepth else {
+            throw JSONError.syntax(at: position, "nesting deeper than \(LitJSON.maximumDepth) levels")
+        }
+        let index = count
+        append(JSONNode(kind: .object, flag: false, start: UInt32(position), length: 0, next: 0))
+        position += 1
+        skipWhitespace()
+        var members: UInt32 = 0
+        if position < end && bytes[position] == UInt8(ascii: "}") {
+            position += 1
+        } else {
+            while true {
+                guard position < end, bytes[position] == UInt8(ascii: "\"") else {
+                    throw unexpected(at: position)
+                }
+                try parseString()
+                skipWhitespace()
+                guard position < end, bytes[position] == UInt8(ascii: ":") else {
+                    throw unexpected(at: position)
+                }
+                position += 1
+                skipWhitespace()
+                try parseValue(depth: depth)
+                members += 1
+                skipWhitespace()
+                guard position < end else {
+                    throw unexpected(at: position)
+                }
+                let byte = bytes[position]
+                position += 1
+                if byte == UInt8(ascii: ",") {
+                    skipWhitespace()
+                    continue
+                }
+                if byte == UInt8(ascii: "}") {
+                    break
+                }
+                throw unexpected(at: position - 1)
+            }
+        }
+        tape[index].length = members
+        tape[index].next = UInt32(count)
+    }
+
+    /// Parses an array.
+    /// - Parameter depth: The array's nesting depth.
+    private mutating func parseArray(depth: Int) throws(JSONError) {
+        guard depth <= LitJSON.maximumDepth else {
+            throw JSONError.syntax(at: position, "nesting deeper than \(LitJSON.maximumDepth) levels")
+        }
+        let index = count
+        append(JSONNode(kind: .array, flag: false, start: UInt32(position), length: 0, next: 0))
+        position += 1
+        skipWhitespace()
+        var members: UInt32 = 0
+        if position < end && bytes[position] == UInt8(ascii: "]") {
+            position += 1
+        } else {
+            while true {
+                try parseValue(depth: depth)
+                members += 1
+                skipWhitespace()
+                guard position < end else {
+                    throw unexpected(at: position)
+                }
+                let byte = bytes[position]
+                position += 1
+                if byte == UInt8(ascii: ",") {
+                    skipWhitespace()
+                    continue
+                }
+                if byte == UInt8(ascii: "]") {
+                    break
+                }
+                throw unexpected(at: position - 1)
+            }
+        }
+        tape[index].length = members
+        tape[index].next = UInt32(count)
+    }
+
+    /// Parses a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    private mutating func parseNumber() throws(JSONError) {
+        let start = position
+        if bytes[position] == UInt8(ascii: "-") {
+            position += 1
+        }
+        guard position < end else {
+            throw unexpected(at: position)
+        }
+        let first = bytes[position]
+        if first == UInt8(ascii: "0") {
+            position += 1
+            if position < end && isDigit(bytes[position]) {
+                throw JSONError.syntax(at: start, "leading zeros are not allowed in numbers")
+            }
+        } else if isDigit(first) {
+            position += 1
+            while position < end && isDigit(bytes[position]) {
+                position += 1
+            }
+        } else {
+            throw JSONError.syntax(at: position, "expected a digit after '-'")
+        }
+        var isInteger = true
+        if position < end && bytes[position] == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            guard position < end, isDigit(bytes[position]) else {
+                throw JSONError.syntax(at: min(position, end), "expected a digit after the decimal point")
+            }
+            while position < end && isDigit(bytes[position]) {
+                position += 1
+            }
+        }
+        if position < end && (bytes[position] | 0x20) == UInt8(ascii: "e") {
+            isInteger = false
+            position += 1
+            if position < end && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) {
+                position += 1
+            }
+            guard position < end, isDigit(bytes[position]) else {
+                throw JSONError.syntax(at: min(position, end), "expected a digit in the exponent")
+            }
+            while position < end && isDigit(bytes[position]) {
+                position += 1
+            }
+        }
+        appendScalar(.number, flag: isInteger, start: start, length: position - start)
+    }
+
+    /// Whether a byte is an ASCII digit.
+    /// - Parameter byte: The byte.
+    /// - Returns: `true` for `0`...`9`.
+    @inline(__always)
+    private func isDigit(_ byte: UInt8) -> Bool {
+        byte &- UInt8(ascii: "0") < 10
+    }
+
+    /// Parses a string (the position is at the opening quote), validating escapes and UTF-8.
+    private mutating func parseString() throws(JSONError) {
+        position += 1
+        let start = position
+        var hasEscapes = false
+        while true {
+            // Eight bytes at a time up to the next quote, backslash, control character or non-ASCII byte.
+            while position + 8 <= end {
+                let word = UInt64(littleEndian: UnsafeRawPointer(bytes + position).loadUnaligned(as: UInt64.self))
+                let special = Self.specialBytes(word)
+                if special != 0 {
+                    position += special.trailingZeroBitCount >> 3
+                    break
+                }
+                position += 8
+            }
+            guard position < end else {
+                throw JSONError.syntax(at: end, "unexpected end of input (unterminated string)")
+            }
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                break
+            }
+            if byte == UInt8(ascii: "\\") {
+                hasEscapes = true
+                try parseEscape()
+            } else if byte < 0x20 {
+                throw JSONError.syntax(at: position, "unescaped control character in string")
+            } else if byte >= 0x80 {
+                try validateUTF8Sequence()
+            } else {
+                position += 1
+            }
+        }
+        appendScalar(.string, flag: hasEscapes, start: start, length: position - start)
+        position += 1
+    }
+
+    /// Marks the bytes among eight (first byte lowest) that are `"`, `\`, below 0x20 or above 0x7F.
+    ///
+    /// The lowest marked byte is always a special one (bytes above it may be marked falsely, by borrows).
+    /// - Parameter word: Eight bytes, the first in the lowest bits.
+    /// - Returns: The high bit of each marked byte.
+    @inline(__always)
+    private static func specialBytes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote
+        let hasBackslash = (backslash &- ones) & ~backslash
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl | word) & highs
+    }
+
+    /// Validates one backslash escape (the position is at the backslash) and moves past it.
+    private mutating func parseEscape() throws(JSONError) {
+        let start = position
+        guard position + 1 < end else {
+            throw JSONError.syntax(at: end, "unexpected end of input (unterminated string)")
+        }
+        switch bytes[position + 1] {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+            UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            position += 2
+        case UInt8(ascii: "u"):
+            let unit = try hexEscape(at: start)
+            position += 6
+            if unit >= 0xD800 && unit <= 0xDBFF {
+                guard position + 1 < end, bytes[position] == UInt8(ascii: "\\"),
+                    bytes[position + 1] == UInt8(ascii: "u")
+                else {
+                    throw JSONError.syntax(at: start, "unpaired surrogate in \\u escape")
+                }
+                let low = try hexEscape(at: position)
+                guard low >= 0xDC00 && low <= 0xDFFF else {
+                    throw JSONError.syntax(at: start, "unpaired surrogate in \\u escape")
+                }
+                position += 6
+            } else if unit >= 0xDC00 && unit <= 0xDFFF {
+                throw JSONError.syntax(at: start, "unpaired surrogate in \\u escape")
+            }
+        default:
+            throw JSONError.syntax(at: start, "invalid escape sequence in string")
+        }
+    }
+
+    /// Reads the four hex digits of a `\uXXXX` escape starting at `offset` (the backslash).
+    /// - Parameter offset: The offset of the backslash.
+    /// - Returns: The UTF-16 code unit.
+    private func hexEscape(at offset: Int) throws(JSONError) -> UInt16 {
+        guard offset + 6 <= end else {
+            throw JSONError.syntax(at: end, "unexpected end of input (unterminated string)")
+        }
+        var unit: UInt16 = 0
+        for index in (offset + 2)..<(offset + 6) {
+            guard let digit = JSONParser.hexValue(bytes[index]) else {
+                throw JSONError.syntax(at: offset, "invalid \\u escape (expected four hex digits)")
+            }
+            unit = unit << 4 | UInt16(digit)
+        }
+        return unit
+    }
+
+    /// The value of a hex digit.
+    /// - Parameter byte: An ASCII byte.
+    /// - Returns: 0...15, or `nil`.
+    @inline(__always)
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    /// Validates one multi-byte UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing above
+    /// U+10FFFF) and moves past it.
+    private mutating func validateUTF8Sequence() throws(JSONError) {
+        let start = position
+        let lead = bytes[position]
+        let length: Int
+        var secondLow: UInt8 = 0x80
+        var secondHigh: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0:
+            length = 3
+            secondLow = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED:
+            length = 3
+            secondHigh = 0x9F
+        case 0xF0:
+            length = 4
+            secondLow = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4:
+            length = 4
+            secondHigh = 0x8F
+        default:
+            throw JSONError.syntax(at: start, "invalid UTF-8 in string")
+        }
+        guard position + length <= end else {
+            throw JSONError.syntax(at: start, "invalid UTF-8 in string")
+        }
+        let second = bytes[position + 1]
+        guard second >= secondLow && second <= secondHigh else {
+            throw JSONError.syntax(at: start, "invalid UTF-8 in string")
+        }
+        for offset in 2..<length where bytes[position + offset] & 0xC0 != 0x80 {
+            throw JSONError.syntax(at: start, "invalid UTF-8 in string")
+        }
+        position += length
+    }
+}
+
+// MARK: - Decoding context
+
+/// What decoding one value went wrong with, before the coding path is known.
+enum JSONValueFailure: Error {
+    /// The JSON value has another type.
+    case mismatch(found: JSONNode)
+    /// A number that does not fit the requested type; `range` says what would (e.g. `between -128 and 127`).
+    case outOfRange(text: String, range: String)
+    /// A number with a fraction where an integer was wanted.
+    case notAnInteger(text: String)
+}
+
+/// A parsed document: the borrowed input and its tape.
+struct JSONTape {
+    /// The document's bytes.
+    let bytes: UnsafePointer<UInt8>
+    /// The nodes; the last one is a synthetic null.
+    let nodes: UnsafeMutablePointer<JSONNode>
+    /// The number of nodes.
+    let count: Int
+    /// Whether `nodes` is heap memory to free.
+    let ownsNodes: Bool
+
+    /// Frees the nodes if the parser allocated them.
+    func deallocate() {
+        if ownsNodes {
+            nodes.deallocate()
+        }
+    }
+}
+
+/// What every decoder and container of one `decode` call reads: kept on the caller's stack.
+struct JSONDecodingStorage {
+    /// The document's bytes.
+    let bytes: UnsafePointer<UInt8>
+    /// The nodes; the last one is a synthetic null.
+    let nodes: UnsafePointer<JSONNode>
+    /// The number of nodes.
+    let count: Int
+}
+
+/// The parsed document shared by every decoder and container of one `decode` call.
+///
+/// It is one pointer to stack memory of `LitJSON.decode`, so decoders and containers are valid only during
+/// that call (as the input bytes are); a `Decodable` that kept its decoder would be in error.
+struct JSONDecodingContext {
+    /// The document and its tape.
+    let storage: UnsafePointer<JSONDecodingStorage>
+
+    /// The document's bytes.
+    @inline(__always)
+    var bytes: UnsafePointer<UInt8> { storage.pointee.bytes }
+
+    /// The parsed document.
+    @inline(__always)
+    var tape: UnsafePointer<JSONNode> { storage.pointee.nodes }
+
+    /// The tape index of the synthetic null node used for absent values.
+    var nullIndex: Int { storage.pointee.count - 1 }
+
+    /// The raw text of a node.
+    /// - Parameter node: A number or string node.
+    /// - Returns: The bytes.
+    @inline(__always)
+    func text(of node: JSONNode) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: bytes + Int(node.start), count: Int(node.length))
+    }
+
+    /// The raw text of a number node as a `String`, for messages.
+    /// - Parameter node: A number node.
+    /// - Returns: The text.
+    func numberText(_ node: JSONNode) -> String {
+        String(decoding: text(of: node), as: UTF8.self)
+    }
+
+    // MARK: Scalars
+
+    /// Decodes a boolean.
+    /// - Parameter index: The tape index.
+    /// - Returns: The value.
+    @inline(__always)
+    func bool(at index: Int) throws(JSONValueFailure) -> Bool {
+        let node = tape[index]
+        switch node.kind {
+        case .true: return true
+        case .false: return false
+        default: throw .mismatch(found: node)
+        }
+    }
+
+    /// Decodes a string, resolving escapes.
+    /// - Parameter index: The tape index.
+    /// - Returns: The value.
+    @inline(__always)
+    func string(at index: Int) throws(JSONValueFailure) -> String {
+        let node = tape[index]
+        guard node.kind == .string else {
+            throw .mismatch(found: node)
+        }
+        return stringValue(of: node)
+    }
+
+    /// The value of a string node (its UTF-8 was validated by the parser).
+    /// - Parameter node: A string node.
+    /// - Returns: The string.
+    func stringValue(of node: JSONNode) -> String {
+        let raw = text(of: node)
+        if !node.flag {
+            return String(decoding: raw, as: UTF8.self)
+        }
+        return String(unsafeUninitializedCapacity: raw.count) { output in
+            JSONDecodingContext.unescape(raw, into: output.baseAddress!)
+        }
+    }
+
+    /// Writes the unescaped UTF-8 of a validated string's raw text; the result is never longer than the input.
+    /// - Parameters:
+    ///   - raw: The text between the quotes.
+    ///   - output: Room for `raw.count` bytes.
+    /// - Returns: The number of bytes written.
+    static func unescape(_ raw: UnsafeBufferPointer<UInt8>, into output: UnsafeMutablePointer<UInt8>) -> Int {
+        var read = 0
+        var written = 0
+        let count = raw.count
+        while read < count {
+            let byte = raw[read]
+            if byte != UInt8(ascii: "\\") {
+                output[written] = byte
+                written += 1
+                read += 1
+                continue
+            }
+            let escaped = raw[read + 1]
+            read += 2
+            var scalar: UInt32
+            switch escaped {
+            case UInt8(ascii: "b"): scalar = 0x08
+            case UInt8(ascii: "f"): scalar = 0x0C
+            case UInt8(ascii: "n"): scalar = 0x0A
+            case UInt8(ascii: "r"): scalar = 0x0D
+            case UInt8(ascii: "t"): scalar = 0x09
+            case UInt8(ascii: "u"):
+                scalar = hex4(raw, read)
+                read += 4
+                if scalar >= 0xD800 && scalar <= 0xDBFF {
+                    let low = hex4(raw, read + 2)
+                    read += 6
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+            default: scalar = UInt32(escaped)  // " \ /
+            }
+            switch scalar {
+            case 0..<0x80:
+                output[written] = UInt8(scalar)
+                written += 1
+            case 0x80..<0x800:
+                output[written] = UInt8(0xC0 | scalar >> 6)
+                output[written + 1] = UInt8(0x80 | scalar & 0x3F)
+                written += 2
+            case 0x800..<0x10000:
+                output[written] = UInt8(0xE0 | scalar >> 12)
+                output[written + 1] = UInt8(0x80 | (scalar >> 6) & 0x3F)
+                output[written + 2] = UInt8(0x80 | scalar & 0x3F)
+                written += 3
+            default:
+                output[written] = UInt8(0xF0 | scalar >> 18)
+                output[written + 1] = UInt8(0x80 | (scalar >> 12) & 0x3F)
+                output[written + 2] = UInt8(0x80 | (scalar >> 6) & 0x3F)
+                output[written + 3] = UInt8(0x80 | scalar & 0x3F)
+                written += 4
+            }
+        }
+        return written
+    }
+
+    /// The value of four validated hex digits.
+    /// - Parameters:
+    ///   - raw: The text.
+    ///   - offset: The first digit.
+    /// - Returns: The value.
+    @inline(__always)
+    private static func hex4(_ raw: UnsafeBufferPointer<UInt8>, _ offset: Int) -> UInt32 {
+        var value: UInt32 = 0
+        for index in offset..<(offset + 4) {
+            value = value << 4 | UInt32(JSONParser.hexValue(raw[index]) ?? 0)
+        }
+        return value
+    }
+
+    /// Whether a key node spells `key` (compared as UTF-8 bytes; escaped keys are unescaped first).
+    /// - Parameters:
+    ///   - node: A string node.
+    ///   - key: The key's UTF-8 bytes.
+    /// - Returns: `true` if they are equal.
+    @inline(__always)
+    func keyMatches(_ node: JSONNode, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        if !node.flag {
+            guard Int(node.length) == key.count else {
+                return false
+            }
+            guard let keyBase = key.baseAddress else {
+                return true
+            }
+            return memcmpBytes(bytes + Int(node.start), keyBase, key.count)
+        }
+        return keyMatchesEscaped(node, key)
+    }
+
+    /// `keyMatches` for a key written with escapes.
+    /// - Parameters:
+    ///   - node: A string node with escapes.
+    ///   - key: The key's UTF-8 bytes.
+    /// - Returns: `true` if they are equal.
+    private func keyMatchesEscaped(_ node: JSONNode, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = text(of: node)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: raw.count) { scratch in
+            let count = JSONDecodingContext.unescape(raw, into: scratch.baseAddress!)
+            guard count == key.count else {
+                return false
+            }
+            return count == 0 || memcmpBytes(scratch.baseAddress!, key.baseAddress!, count)
+        }
+    }
+
+    /// Byte-wise equality of two memory ranges.
+    /// - Parameters:
+    ///   - lhs: The first range.
+    ///   - rhs: The second range.
+    ///   - count: The length of both.
+    /// - Returns: `true` if equal.
+    @inline(__always)
+    private func memcmpBytes(_ lhs: UnsafePointer<UInt8>, _ rhs: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var index = 0
+        while index + 8 <= count {
+            let left = UnsafeRawPointer(lhs + index).loadUnaligned(as: UInt64.self)
+            let right = UnsafeRawPointer(rhs + index).loadUnaligned(as: UInt64.self)
+            if left != right {
+                return false
+            }
+            index += 8
+        }
+        while index < count {
+            if lhs[index] != rhs[index] {
+                return false
+            }
+            index += 1
+        }
+        return true
+    }
+
+    // MARK: Numbers
+
+    /// The pieces of a number's text: up to 19 significant digits as an integer and a power of ten.
+    private struct Decimal {
+        /// The significant digits (leading zeros dropped).
+        var significand: UInt64 = 0
+        /// How many significant digits were taken into `significand`.
+        var digits = 0
+        /// Whether digits were left out because there were more than 19 (non-zero ones, for integers).
+        var truncated = false
+        /// Whether a non-zero digit was dropped (matters for deciding whether the value is an integer).
+        var droppedNonZero = false
+        /// The power of ten to multiply `significand` by.
+        var exponent = 0
+        /// Whether the text starts with `-`.
+        var negative = false
+    }
+
+    /// Splits validated number text into significand and exponent.
+    /// - Parameter text: The number text.
+    /// - Returns: The pieces.
+    @inline(__always)
+    private func scanDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Decimal {
+        var result = Decimal()
+        var index = 0
+        let count = text.count
+        if text[0] == UInt8(ascii: "-") {
+            result.negative = true
+            index = 1
+        }
+        var afterPoint = false
+        while index < count {
+            let byte = text[index]
+            if byte == UInt8(ascii: ".") {
+                afterPoint = true
+                index += 1
+                continue
+            }
+            let digit = byte &- UInt8(ascii: "0")
+            if digit >= 10 {
+                break
+            }
+            index += 1
+            if result.digits == 0 && digit == 0 {
+                if afterPoint {
+                    result.exponent -= 1
+                }
+                continue
+            }
+            if result.digits < 19 {
+                result.significand = result.significand &* 10 &+ UInt64(digit)
+                result.digits += 1
+                if afterPoint {
+                    result.exponent -= 1
+                }
+            } else if result.digits == 19, !result.truncated,
+                case let (product, overflow) = result.significand.multipliedReportingOverflow(by: 10), !overflow,
+                case let (sum, carry) = product.addingReportingOverflow(UInt64(digit)), !carry
+            {
+                result.significand = sum
+                result.digits += 1
+                if afterPoint {
+                    result.exponent -= 1
+                }
+            } else {
+                result.truncated = true
+                if digit != 0 {
+                    result.droppedNonZero = true
+                }
+                if !afterPoint {
+                    result.exponent += 1
+                }
+            }
+        }
+        if index < count {
+            // The exponent: e, sign, digits.
+            index += 1
+            var negativeExponent = false
+            if text[index] == UInt8(ascii: "-") {
+                negativeExponent = true
+                index += 1
+            } else if text[index] == UInt8(ascii: "+") {
+                index += 1
+            }
+            var exponent = 0
+            while index < count {
+                if exponent < 100_000 {
+                    exponent = exponent * 10 + Int(text[index] &- UInt8(ascii: "0"))
+                }
+                index += 1
+            }
+            result.exponent += negativeExponent ? -exponent : exponent
+        }
+        return result
+    }
+
+    /// Decodes a `Double` (integers are accepted). Correctly rounded.
+    /// - Parameter index: The tape index.
+    /// - Returns: The value.
+    @inline(__always)
+    func double(at index: Int) throws(JSONValueFailure) -> Double {
+        let node = tape[index]
+        guard node.kind == .number else {
+            throw .mismatch(found: node)
+        }
+        let text = text(of: node)
+        let decimal = scanDecimal(text)
+        if !decimal.truncated && decimal.significand <= 1 << 53 {
+            var value = Double(decimal.significand)
+            if decimal.significand == 0 {
+                return decimal.negative ? -0.0 : 0.0
+            }
+            if decimal.exponent == 0 {
+                return decimal.negative ? -value : value
+            }
+            if decimal.exponent > 0 && decimal.exponent <= 22 {
+                value *= JSONWriter.powersOfTen[decimal.exponent]
+                return decimal.negative ? -value : value
+            }
+            if decimal.exponent < 0 && decimal.exponent >= -22 {
+                value /= JSONWriter.powersOfTen[-decimal.exponent]
+                return decimal.negative ? -value : value
+            }
+        }
+        // The standard library's correctly rounded conversion (locale-independent).
+        guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else {
+            throw .outOfRange(text: numberText(node), range: "within the range of a 64-bit float")
+        }
+        return value
+    }
+
+    /// Decodes a `Float` (integers are accepted). Correctly rounded from the text, not via `Double`.
+    /// - Parameter index: The tape index.
+    /// - Returns: The value.
+    @inline(__always)
+    func float(at index: Int) throws(JSONValueFailure) -> Float {
+        let node = tape[index]
+        guard node.kind == .number else {
+            throw .mismatch(found: node)
+        }
+        let text = text(of: node)
+        let decimal = scanDecimal(text)
+        if !decimal.truncated && decimal.significand <= 1 << 24 && decimal.exponent >= -10
+            && decimal.exponent <= 10
+        {
+            var value = Float(decimal.significand)
+            if decimal.exponent > 0 {
+                value *= Float(JSONWriter.powersOfTen[decimal.exponent])
+            } else if decimal.exponent < 0 {
+                value /= Float(JSONWriter.powersOfTen[-decimal.exponent])
+            }
+            return decimal.negative ? -value : value
+        }
+        guard let value = Float(String(decoding: text, as: UTF8.self)), value.isFinite else {
+            throw .outOfRange(text: numberText(node), range: "within the range of a 32-bit float")
+        }
+        return value
+    }
+
+    /// Decodes an integer of any width, with a range check. A number written with a fraction or an
+    /// exponent is accepted when its value is a whole number (`1.0`, `1e3`), as Python does.
+    /// - Parameters:
+    ///   - type: The integer type.
+    ///   - index: The tape index.
+    /// - Returns: The value.
+    @inline(__always)
+    func integer<T: FixedWidthInteger>(_ type: T.Type, at index: Int) throws(JSONValueFailure) -> T {
+        let node = tape[index]
+        guard node.kind == .number else {
+            throw .mismatch(found: node)
+        }
+        let text = text(of: node)
+        if node.flag && text.count <= 19 && T.bitWidth <= 64 {
+            // Plain integer text of at most 18 digits (and a sign): fits in Int64.
+            var index = 0
+            let negative = text[0] == UInt8(ascii: "-")
+            if negative {
+                index = 1
+            }
+            var magnitude: UInt64 = 0
+            while index < text.count {
+                magnitude = magnitude &* 10 &+ UInt64(text[index] &- UInt8(ascii: "0"))
+                index += 1
+            }
+            if negative {
+                if let value = T(exactly: -Int64(magnitude)) {
+                    return value
+                }
+            } else if let value = T(exactly: magnitude) {
+                return value
+            }
+            throw outOfRange(T.self, node)
+        }
+        return try wideInteger(T.self, node)
+    }
+
+    /// `integer(_:at:)` for long texts, fractions, exponents and 128-bit types.
+    /// - Parameters:
+    ///   - type: The integer type.
+    ///   - node: A number node.
+    /// - Returns: The value.
+    private func wideInteger<T: FixedWidthInteger>(_ type: T.Type, _ node: JSONNode) throws(JSONValueFailure) -> T {
+        if node.flag {
+            return try plainInteger(T.self, node)
+        }
+        let decimal = scanDecimal(text(of: node))
+        if decimal.significand == 0 && !decimal.droppedNonZero {
+            return 0
+        }
+        if decimal.droppedNonZero {
+            // More than 19 significant digits: either far too large or not a whole number.
+            if decimal.exponent + decimal.digits > 19 {
+                throw outOfRange(T.self, node)
+            }
+            throw .notAnInteger(text: numberText(node))
+        }
+        // Move trailing zeros of the significand into the exponent.
+        var significand = decimal.significand
+        var exponent = decimal.exponent
+        while exponent < 0 && significand % 10 == 0 {
+            significand /= 10
+            exponent += 1
+        }
+        if exponent < 0 {
+            throw .notAnInteger(text: numberText(node))
+        }
+        if exponent > 40 || (decimal.negative && !T.isSigned) {
+            throw outOfRange(T.self, node)
+        }
+        // The magnitude significand × 10^exponent, with overflow checks.
+        guard var magnitude = T.Magnitude(exactly: significand) else {
+            throw outOfRange(T.self, node)
+        }
+        for _ in 0..<exponent {
+            let (product, overflow) = magnitude.multipliedReportingOverflow(by: 10)
+            guard !overflow else {
+                throw outOfRange(T.self, node)
+            }
+            magnitude = product
+        }
+        if decimal.negative {
+            guard magnitude <= T.min.magnitude else {
+                throw outOfRange(T.self, node)
+            }
+            return magnitude == T.min.magnitude ? T.min : 0 - T(magnitude)
+        }
+        guard let value = T(exactly: magnitude) else {
+            throw outOfRange(T.self, node)
+        }
+        return value
+    }
+
+    /// Decodes integer text (no fraction, no exponent) of any length into `T`, with overflow checks.
+    /// - Parameters:
+    ///   - type: The integer type.
+    ///   - node: A number node written as an integer.
+    /// - Returns: The value.
+    private func plainInteger<T: FixedWidthInteger>(_ type: T.Type, _ node: JSONNode) throws(JSONValueFailure) -> T {
+        let text = text(of: node)
+        let negative = text[0] == UInt8(ascii: "-")
+        if negative && !T.isSigned && text.count > 2 {
+            throw outOfRange(T.self, node)
+        }
+        var magnitude: T.Magnitude = 0
+        for byte in text[(negative ? 1 : 0)...] {
+            let (product, overflow) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = product.addingReportingOverflow(T.Magnitude(byte &- UInt8(ascii: "0")))
+            guard !overflow && !carry else {
+                throw outOfRange(T.self, node)
+            }
+            magnitude = sum
+        }
+        if negative {
+            guard magnitude <= T.min.magnitude else {
+                throw outOfRange(T.self, node)
+            }
+            return magnitude == T.min.magnitude ? T.min : 0 - T(magnitude)
+        }
+        guard let value = T(exactly: magnitude) else {
+            throw outOfRange(T.self, node)
+        }
+        return value
+    }
+
+    /// The out-of-range failure for an integer type.
+    /// - Parameters:
+    ///   - type: The integer type.
+    ///   - node: The number node.
+    /// - Returns: The failure.
+    private func outOfRange<T: FixedWidthInteger>(_ type: T.Type, _ node: JSONNode) -> JSONValueFailure {
+        .outOfRange(text: numberText(node), range: "between \(T.min) and \(T.max)")
+    }
+}
+
+// MARK: - Errors with coding paths
+
+extension JSONDecodingContext {
+    /// A `DecodingError` for a failed value, carrying a `JSONError` with the client-facing message.
+    /// - Parameters:
+    ///   - failure: What went wrong.
+    ///   - type: The Swift type that was being decoded.
+    ///   - path: The coding path of the value.
+    /// - Returns: The error (`valueNotFound` for null, `typeMismatch`, or `dataCorrupted` for numbers).
+    static func error(
+        _ failure: JSONValueFailure,
+        expected type: Any.Type,
+        at path: [any CodingKey]
+    )
+        -> DecodingError
+    {
+        let rendered = JSONError.render(path)
+        let forPath = rendered.isEmpty ? "" : " for \"\(rendered)\""
+        let noun = JSONError.noun(for: type)
+        switch failure {
+        case .mismatch(let node):
+            let message = JSONError(
+                kind: .decoding,
+                description: "Expected \(noun)\(forPath) but found \(node.noun)",
+                codingPath: rendered
+            )
+            if node.kind == .null {
+                return .valueNotFound(
+                    type,
+                    .init(
+                        codingPath: path,
+                        debugDescription: "Expected \(type) value but found null instead.",
+                        underlyingError: message
+                    )
+                )
+            }
+            return .typeMismatch(
+                type,
+                .init(
+                    codingPath: path,
+                    debugDescription: "Expected to decode \(type) but found \(node.noun) instead.",
+                    underlyingError: message
+                )
+            )
+        case .outOfRange(let text, let range):
+            let message = JSONError(
+                kind: .decoding,
+                description: "Expected \(noun) \(range)\(forPath) but found \(text)",
+                codingPath: rendered
+            )
+            return .dataCorrupted(
+                .init(
+                    codingPath: path,
+                    debugDescription: "Parsed JSON number <\(text)> does not fit in \(type).",
+                    underlyingError: message
+                )
+            )
+        case .notAnInteger(let text):
+            let message = JSONError(
+                kind: .decoding,
+                description: "Expected \(noun)\(forPath) but found \(text)",
+                codingPath: rendered
+            )
+            return .dataCorrupted(
+                .init(
+                    codingPath: path,
+                    debugDescription: "Parsed JSON number <\(text)> does not fit in \(type).",
+                    underlyingError: message
+                )
+            )
+        }
+    }
+
+    /// The error for a missing key.
+    /// - Parameters:
+    ///   - key: The key.
+    ///   - path: The coding path of the object.
+    /// - Returns: `DecodingError.keyNotFound` carrying `Missing field "<path>"`.
+    static func keyNotFound(_ key: any CodingKey, in path: JSONCodingPath) -> DecodingError {
+        let rendered = path.rendered(appending: key)
+        return .keyNotFound(
+            key,
+            .init(
+                codingPath: path.keys,
+                debugDescription: "No value associated with key \(key) (\"\(key.stringValue)\").",
+                underlyingError: JSONError(
+                    kind: .decoding,
+                    description: "Missing field \"\(rendered)\"",
+                    codingPath: rendered
+                )
+            )
+        )
+    }
+
+    // MARK: Generic decoding
+
+    /// Decodes any `Decodable` at a tape index: scalars and arrays of common scalars directly, anything else
+    /// through its `init(from:)` with a `LitJSONDecoder`.
+    /// - Parameters:
+    ///   - type: The type to decode.
+    ///   - index: The tape index of the value.
+    ///   - path: Makes the value's coding path (only called for errors and nested decoders).
+    /// - Returns: The value.
+    @inline(__always)
+    func decode<T: Decodable>(_ type: T.Type, at index: Int, path: () -> JSONCodingPath) throws -> T {
+        if let kind = JSONScalarKind(T.self) {
+            return try decodeScalar(kind, T.self, at: index, path: path)
+        }
+        return try T(from: LitJSONDecoder(context: self, index: index, path: path()))
+    }
+
+    /// Decodes a value of a scalar type or an array of scalars.
+    /// - Parameters:
+    ///   - kind: Which type `T` is.
+    ///   - type: The type.
+    ///   - index: The tape index.
+    ///   - path: Makes the value's coding path (for errors).
+    /// - Returns: The value.
+    private func decodeScalar<T>(
+        _ kind: JSONScalarKind,
+        _ type: T.Type,
+        at index: Int,
+        path: () -> JSONCodingPath
+    )
+        throws -> T
+    {
+        switch kind {
+        case .doubleArray: return unsafeBitCast(try elements(Double.self, .double, at: index, path: path), to: T.self)
+        case .floatArray: return unsafeBitCast(try elements(Float.self, .float, at: index, path: path), to: T.self)
+        case .intArray: return unsafeBitCast(try elements(Int.self, .int, at: index, path: path), to: T.self)
+        case .stringArray: return unsafeBitCast(try elements(String.self, .string, at: index, path: path), to: T.self)
+        default:
+            do throws(JSONValueFailure) {
+                return try scalar(kind, T.self, at: index)
+            } catch {
+                throw Self.error(error, expected: T.self, at: path().keys)
+            }
+        }
+    }
+
+    /// Decodes a scalar.
+    /// - Parameters:
+    ///   - kind: Which scalar type `T` is (not an array kind).
+    ///   - type: The type.
+    ///   - index: The tape index.
+    /// - Returns: The value.
+    @inline(__always)
+    private func scalar<T>(_ kind: JSONScalarKind, _ type: T.Type, at index: Int) throws(JSONValueFailure) -> T {
+        switch kind {
+        case .double: return unsafeBitCast(try double(at: index), to: T.self)
+        case .string: return unsafeBitCast(try string(at: index), to: T.self)
+        case .int: return unsafeBitCast(try integer(Int.self, at: index), to: T.self)
+        case .bool: return unsafeBitCast(try bool(at: index), to: T.self)
+        case .float: return unsafeBitCast(try float(at: index), to: T.self)
+        case .int64: return unsafeBitCast(try integer(Int64.self, at: index), to: T.self)
+        case .int32: return unsafeBitCast(try integer(Int32.self, at: index), to: T.self)
+        case .int16: return unsafeBitCast(try integer(Int16.self, at: index), to: T.self)
+        case .int8: return unsafeBitCast(try integer(Int8.self, at: index), to: T.self)
+        case .uint: return unsafeBitCast(try integer(UInt.self, at: index), to: T.self)
+        case .uint64: return unsafeBitCast(try integer(UInt64.self, at: index), to: T.self)
+        case .uint32: return unsafeBitCast(try integer(UInt32.self, at: index), to: T.self)
+        case .uint16: return unsafeBitCast(try integer(UInt16.self, at: index), to: T.self)
+        case .uint8: return unsafeBitCast(try integer(UInt8.self, at: index), to: T.self)
+        case .int128: return unsafeBitCast(try integer(Int128.self, at: index), to: T.self)
+        case .uint128: return unsafeBitCast(try integer(UInt128.self, at: index), to: T.self)
+        case .doubleArray, .floatArray, .intArray, .stringArray: preconditionFailure("not a scalar kind")
+        }
+    }
+
+    /// Decodes an array of a scalar type in one loop, without containers.
+    /// - Parameters:
+    ///   - type: The element type.
+    ///   - kind: The element type's kind.
+    ///   - index: The tape index of the array.
+    ///   - path: Makes the array's coding path (for errors).
+    /// - Returns: The elements.
+    private func elements<E>(
+        _ type: E.Type,
+        _ kind: JSONScalarKind,
+        at index: Int,
+        path: () -> JSONCodingPath
+    )
+        throws -> [E]
+    {
+        let node = tape[index]
+        guard node.kind == .array else {
+            throw Self.error(.mismatch(found: node), expected: [Any].self, at: path().keys)
+        }
+        var result: [E] = []
+        result.reserveCapacity(Int(node.length))
+        var element = index + 1
+        var position = 0
+        do throws(JSONValueFailure) {
+            while position < Int(node.length) {
+                result.append(try scalar(kind, E.self, at: element))
+                element = Int(tape[element].next)
+                position += 1
+            }
+        } catch {
+            throw Self.error(error, expected: E.self, at: path().appending(index: position).keys)
+        }
+        return result
+    }
+}
+
+/// The types `JSONDecodingContext` decodes directly (and `JSONEncodingState` writes directly).
+///
+/// Found by comparing metatypes, which is cheap even in unspecialized generic code (unlike creating a `T?`,
+/// which needs generic metadata looked up at run time).
+enum JSONScalarKind {
+    case double, string, int, bool, float, int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8, int128
+    case uint128, doubleArray, floatArray, intArray, stringArray
+
+    /// The kind of `T`, or `nil` if `T` is not one of these types.
+    /// - Parameter type: The type.
+    @inline(__always)
+    init?<T>(_ type: T.Type) {
+        if T.self == Double.self {
+            self = .double
+        } else if T.self == String.self {
+            self = .string
+        } else if T.self == Int.self {
+            self = .int
+        } else if T.self == Bool.self {
+            self = .bool
+        } else if T.self == Float.self {
+            self = .float
+        } else if T.self == Int64.self {
+            self = .int64
+        } else if T.self == Int32.self {
+            self = .int32
+        } else if T.self == Int16.self {
+            self = .int16
+        } else if T.self == Int8.self {
+            self = .int8
+        } else if T.self == UInt.self {
+            self = .uint
+        } else if T.self == UInt64.self {
+            self = .uint64
+        } else if T.self == UInt32.self {
+            self = .uint32
+        } else if T.self == UInt16.self {
+            self = .uint16
+        } else if T.self == UInt8.self {
+            self = .uint8
+        } else if T.self == Int128.self {
+            self = .int128
+        } else if T.self == UInt128.self {
+            self = .uint128
+        } else if T.self == [Double].self {
+            self = .doubleArray
+        } else if T.self == [Float].self {
+            self = .floatArray
+        } else if T.self == [Int].self {
+            self = .intArray
+        } else if T.self == [String].self {
+            self = .stringArray
+        } else {
+            return nil
+        }
+    }
+}
+
+// MARK: - Decoder
+
+/// The `Decoder` handed to `init(from:)`: one JSON value of a parsed document. It is also its own
+/// single-value container.
+struct LitJSONDecoder: Decoder, SingleValueDecodingContainer {
+    /// The parsed document.
+    let context: JSONDecodingContext
+    /// The tape index of the value.
+    let index: Int
+    /// The coding path of the value.
+    let path: JSONCodingPath
+
+    /// The coding path of the value.
+    var codingPath: [any CodingKey] { path.keys }
+
+    /// Always empty.
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    /// The value as an object.
+    /// - Parameter type: The keys.
+    /// - Returns: A keyed container.
+    /// - Throws: `DecodingError.typeMismatch` (or `valueNotFound` for null) if the value is not an object.
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        let node = context.tape[index]
+        guard node.kind == .object else {
+            throw JSONDecodingContext.error(.mismatch(found: node), expected: [String: Any].self, at: path.keys)
+        }
+        return KeyedDecodingContainer(LitKeyedDecodingContainer<Key>(context: context, object: index, path: path))
+    }
+
+    /// The value as an array.
+    /// - Returns: An unkeyed container.
+    /// - Throws: `DecodingError.typeMismatch` (or `valueNotFound` for null) if the value is not an array.
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        let node = context.tape[index]
+        guard node.kind == .array else {
+            throw JSONDecodingContext.error(.mismatch(found: node), expected: [Any].self, at: path.keys)
+        }
+        return LitUnkeyedDecodingContainer(context: context, array: index, path: path)
+    }
+
+    /// The value itself.
+    /// - Returns: This decoder.
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        self
+    }
+
+    /// Whether the value is null.
+    /// - Returns: `true` for null.
+    func decodeNil() -> Bool {
+        context.tape[index].kind == .null
+    }
+
+    /// Decodes the value.
+    /// - Parameter type: The type.
+    /// - Returns: The value.
+    @inline(__always)
+    private func value<T: Decodable>(_ type: T.Type) throws -> T {
+        try context.decode(T.self, at: index, path: { path })
+    }
+
+    /// Decodes the value as `Bool`.
+    func decode(_ type: Bool.Type) throws -> Bool { try value(type) }
+    /// Decodes the value as `String`.
+    func decode(_ type: String.Type) throws -> String { try value(type) }
+    /// Decodes the value as `Double`.
+    func decode(_ type: Double.Type) throws -> Double { try value(type) }
+    /// Decodes the value as `Float`.
+    func decode(_ type: Float.Type) throws -> Float { try value(type) }
+    /// Decodes the value as `Int`.
+    func decode(_ type: Int.Type) throws -> Int { try value(type) }
+    /// Decodes the value as `Int8`.
+    func decode(_ type: Int8.Type) throws -> Int8 { try value(type) }
+    /// Decodes the value as `Int16`.
+    func decode(_ type: Int16.Type) throws -> Int16 { try value(type) }
+    /// Decodes the value as `Int32`.
+    func decode(_ type: Int32.Type) throws -> Int32 { try value(type) }
+    /// Decodes the value as `Int64`.
+    func decode(_ type: Int64.Type) throws -> Int64 { try value(type) }
+    /// Decodes the value as `Int128`.
+    func decode(_ type: Int128.Type) throws -> Int128 { try value(type) }
+    /// Decodes the value as `UInt`.
+    func decode(_ type: UInt.Type) throws -> UInt { try value(type) }
+    /// Decodes the value as `UInt8`.
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try value(type) }
+    /// Decodes the value as `UInt16`.
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try value(type) }
+    /// Decodes the value as `UInt32`.
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try value(type) }
+    /// Decodes the value as `UInt64`.
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try value(type) }
+    /// Decodes the value as `UInt128`.
+    func decode(_ type: UInt128.Type) throws -> UInt128 { try value(type) }
+    /// Decodes the value as any `Decodable`.
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try value(type) }
+}
+
+// MARK: - Keyed container
+
+/// A lookup table for objects with many members: open addressing over the members' key bytes, built once
+/// per container, so that decoding every member is linear rather than quadratic.
+final class JSONKeyTable {
+    /// Tape index of a key node plus one; 0 for an empty slot.
+    private var slots: [Int32]
+    /// `slots.count - 1` (a power of two minus one).
+    private let mask: Int
+
+    /// Builds the table for an object; for a repeated key the last member wins.
+    /// - Parameters:
+    ///   - context: The document.
+    ///   - object: The tape index of the object.
+    init(context: JSONDecodingContext, object: Int) {
+        let count = Int(context.tape[object].length)
+        var size = 16
+        while size < count * 2 {
+            size <<= 1
+        }
+        slots = [Int32](repeating: 0, count: size)
+        mask = size - 1
+        var member = object + 1
+        let end = Int(context.tape[object].next)
+        while member < end {
+            let keyNode = context.tape[member]
+            JSONKeyTable.withKeyBytes(context, keyNode) { bytes in
+                var slot = JSONKeyTable.hash(bytes) & mask
+                while slots[slot] != 0 {
+                    if context.keyMatches(context.tape[Int(slots[slot]) - 1], bytes) {
+                        break
+                    }
+                    slot = (slot + 1) & mask
+                }
+                slots[slot] = Int32(member + 1)
+            }
+            member = Int(context.tape[member + 1].next)
+        }
+    }
+
+    /// The tape index of the key node for `key`, if present.
+    /// - Parameters:
+    ///   - key: The key's UTF-8 bytes.
+    ///   - context: The document.
+    /// - Returns: The key node's tape index.
+    func find(_ key: UnsafeBufferPointer<UInt8>, in context: JSONDecodingContext) -> Int? {
+        var slot = JSONKeyTable.hash(key) & mask
+        while slots[slot] != 0 {
+            let member = Int(slots[slot]) - 1
+            if context.keyMatches(context.tape[member], key) {
+                return member
+            }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    /// Calls `body` with the unescaped UTF-8 bytes of a key node.
+    /// - Parameters:
+    ///   - context: The document.
+    ///   - node: A string node.
+    ///   - body: What to do with the bytes.
+    static func withKeyBytes(
+        _ context: JSONDecodingContext,
+        _ node: JSONNode,
+        _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) {
+        let raw = context.text(of: node)
+        if !node.flag {
+            body(raw)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: raw.count) { scratch in
+            let count = JSONDecodingContext.unescape(raw, into: scratch.baseAddress!)
+            body(UnsafeBufferPointer(rebasing: scratch[..<count]))
+        }
+    }
+
+    /// FNV-1a over the bytes.
+    /// - Parameter bytes: The bytes.
+    /// - Returns: The hash.
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        return Int(truncatingIfNeeded: hash ^ (hash >> 32))
+    }
+}
+
+/// A JSON object seen through `Key`s. Keys are compared to the members' raw bytes; for a repeated key the
+/// last member wins (as in Python).
+struct LitKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    /// The document.
+    let context: JSONDecodingContext
+    /// The tape index of the object.
+    let object: Int
+    /// The coding path of the object.
+    let path: JSONCodingPath
+    /// A lookup table, for objects with many members.
+    private let table: JSONKeyTable?
+
+    /// Objects with more members than this get a lookup table.
+    private static var tableThreshold: Int { 12 }
+
+    /// Creates a container.
+    /// - Parameters:
+    ///   - context: The document.
+    ///   - object: The tape index of the object.
+    ///   - path: The coding path of the object.
+    init(context: JSONDecodingContext, object: Int, path: JSONCodingPath) {
+        self.context = context
+        self.object = object
+        self.path = path
+        let count = Int(context.tape[object].length)
+        table = count > Self.tableThreshold ? JSONKeyTable(context: context, object: object) : nil
+    }
+
+    /// The coding path of the object.
+    var codingPath: [any CodingKey] { path.keys }
+
+    /// The keys of the members that `Key` can represent, in document order, each once.
+    var allKeys: [Key] {
+        var keys: [Key] = []
+        let tape = context.tape
+        keys.reserveCapacity(Int(tape[object].length))
+        var member = object + 1
+        let end = Int(tape[object].next)
+        while member < end {
+            if isLastOccurrence(member), let key = Key(stringValue: context.stringValue(of: tape[member])) {
+                keys.append(key)
+            }
+            member = Int(tape[member + 1].next)
+        }
+        return keys
+    }
+
+    /// Whether no later member has the same key as the member at `member`.
+    /// - Parameter member: The tape index of a key node.
+    /// - Returns: `true` if this member is the one a lookup finds.
+    private func isLastOccurrence(_ member: Int) -> Bool {
+        var result = true
+        JSONKeyTable.withKeyBytes(context, context.tape[member]) { bytes in
+            result = findKeyNode(bytes) == member
+        }
+        return result
+    }
+
+    /// The tape index of the key node for the key with these bytes (the last one if repeated).
+    /// - Parameter key: The key's UTF-8 bytes.
+    /// - Returns: The tape index of the key node.
+    @inline(__always)
+    private func findKeyNode(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+        if let table {
+            return table.find(key, in: context)
+        }
+        let tape = context.tape
+        var member = object + 1
+        let end = Int(tape[object].next)
+        var found: Int?
+        while member < end {
+            if context.keyMatches(tape[member], key) {
+                found = member
+            }
+            member = Int(tape[member + 1].next)
+        }
+        return found
+    }
+
+    /// The tape index of the value for `key`.
+    /// - Parameter key: The key.
+    /// - Returns: The value's tape index, or `nil` if the object has no such member.
+    @inline(__always)
+    private func find(_ key: Key) -> Int? {
+        var name = key.stringValue
+        return name.withUTF8 { findKeyNode($0) }.map { $0 + 1 }
+    }
+
+    /// The tape index of the value for `key`.
+    /// - Parameter key: The key.
+    /// - Returns: The value's tape index.
+    /// - Throws: `DecodingError.keyNotFound` carrying `Missing field "<path>"`.
+    @inline(__always)
+    private func require(_ key: Key) throws -> Int {
+        guard let index = find(key) else {
+            throw JSONDecodingContext.keyNotFound(key, in: path)
+        }
+        return index
+    }
+
+    /// Whether the object has a member for `key`.
+    /// - Parameter key: The key.
+    /// - Returns: `true` if present (even if null).
+    func contains(_ key: Key) -> Bool {
+        find(key) != nil
+    }
+
+    /// Whether the member for `key` is null.
+    /// - Parameter key: The key.
+    /// - Returns: `true` for null.
+    /// - Throws: `DecodingError.keyNotFound` if there is no such member.
+    func decodeNil(forKey key: Key) throws -> Bool {
+        context.tape[try require(key)].kind == .null
+    }
+
+    /// Decodes the member for `key`.
+    /// - Parameters:
+    ///   - type: The type.
+    ///   - key: The key.
+    /// - Returns: The value.
+    @inline(__always)
+    private func value<T: Decodable>(_ type: T.Type, _ key: Key) throws -> T {
+        try context.decode(T.self, at: try require(key), path: { path.appending(key) })
+    }
+
+    /// Decodes the member for `key`, or `nil` if it is absent or null.
+    /// - Parameters:
+    ///   - type: The type.
+    ///   - key: The key.
+    /// - Returns: The value or `nil`.
+    @inline(__always)
+    private func optionalValue<T: Decodable>(_ type: T.Type, _ key: Key) throws -> T? {
+        guard let index = find(key), context.tape[index].kind != .null else {
+            return nil
+        }
+        return try context.decode(T.self, at: index, path: { path.appending(key) })
+    }
+
+    /// Decodes the member for `key` as `Bool`.
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try value(type, key) }
+    /// Decodes the member for `key` as `String`.
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try value(type, key) }
+    /// Decodes the member for `key` as `Double`.
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try value(type, key) }
+    /// Decodes the member for `key` as `Float`.
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try value(type, key) }
+    /// Decodes the member for `key` as `Int`.
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try value(type, key) }
+    /// Decodes the member for `key` as `Int8`.
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try value(type, key) }
+    /// Decodes the member for `key` as `Int16`.
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try value(type, key) }
+    /// Decodes the member for `key` as `Int32`.
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try value(type, key) }
+    /// Decodes the member for `key` as `Int64`.
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try value(type, key) }
+    /// Decodes the member for `key` as `Int128`.
+    func decode(_ type: Int128.Type, forKey key: Key) throws -> Int128 { try value(type, key) }
+    /// Decodes the member for `key` as `UInt`.
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try value(type, key) }
+    /// Decodes the member for `key` as `UInt8`.
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try value(type, key) }
+    /// Decodes the member for `key` as `UInt16`.
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try value(type, key) }
+    /// Decodes the member for `key` as `UInt32`.
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try value(type, key) }
+    /// Decodes the member for `key` as `UInt64`.
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try value(type, key) }
+    /// Decodes the member for `key` as `UInt128`.
+    func decode(_ type: UInt128.Type, forKey key: Key) throws -> UInt128 { try value(type, key) }
+    /// Decodes the member for `key` as any `Decodable`.
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try value(type, key) }
+
+    /// Decodes the member for `key` as `Bool`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `String`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `Double`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `Float`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `Int`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `Int8`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `Int16`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `Int32`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `Int64`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `Int128`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: Int128.Type, forKey key: Key) throws -> Int128? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `UInt`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `UInt8`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `UInt16`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `UInt32`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `UInt64`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as `UInt128`, or `nil` if it is absent or null.
+    func decodeIfPresent(_ type: UInt128.Type, forKey key: Key) throws -> UInt128? { try optionalValue(type, key) }
+    /// Decodes the member for `key` as any `Decodable`, or `nil` if it is absent or null.
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        try optionalValue(type, key)
+    }
+
+    /// The member for `key` as an object.
+    /// - Parameters:
+    ///   - type: The nested keys.
+    ///   - key: The key.
+    /// - Returns: A keyed container.
+    func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type,
+        forKey key: Key
+    ) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
+        try LitJSONDecoder(context: context, index: try require(key), path: path.appending(key))
+            .container(keyedBy: NestedKey.self)
+    }
+
+    /// The member for `key` as an array.
+    /// - Parameter key: The key.
+    /// - Returns: An unkeyed container.
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try LitJSONDecoder(context: context, index: try require(key), path: path.appending(key)).unkeyedContainer()
+    }
+
+    /// A decoder for the member `super` (null if absent).
+    /// - Returns: The decoder.
+    func superDecoder() throws -> any Decoder {
+        let key = JSONStringKey.super
+        var name = key.stringValue
+        let index = name.withUTF8 { findKeyNode($0) }.map { $0 + 1 } ?? context.nullIndex
+        return LitJSONDecoder(context: context, index: index, path: path.appending(key))
+    }
+
+    /// A decoder for the member for `key` (null if absent).
+    /// - Parameter key: The key.
+    /// - Returns: The decoder.
+    func superDecoder(forKey key: Key) throws -> any Decoder {
+        LitJSONDecoder(context: context, index: find(key) ?? context.nullIndex, path: path.appending(key))
+    }
+}
+
+// MARK: - Unkeyed container
+
+/// A JSON array, read front to back.
+struct LitUnkeyedDecodingContainer: UnkeyedDecodingContainer {
+    /// The document.
+    let context: JSONDecodingContext
+    /// The coding path of the array.
+    let path: JSONCodingPath
+    /// The number of elements.
+    let count: Int?
+    /// The position of the next element.
+    private(set) var currentIndex = 0
+    /// The tape index of the next element.
+    private var cursor: Int
+
+    /// Creates a container.
+    /// - Parameters:
+    ///   - context: The document.
+    ///   - array: The tape index of the array.
+    ///   - path: The coding path of the array.
+    init(context: JSONDecodingContext, array: Int, path: JSONCodingPath) {
+        self.context = context
+        self.path = path
+        self.count = Int(context.tape[array].length)
+        self.cursor = array + 1
+    }
+
+    /// The coding path of the array.
+    var codingPath: [any CodingKey] { path.keys }
+
+    /// Whether every element has been decoded.
+    var isAtEnd: Bool { currentIndex >= count! }
+
+    /// The error for reading past the last element.
+    /// - Parameter type: The type that was wanted.
+    /// - Returns: `DecodingError.valueNotFound`.
+    private func atEnd(_ type: Any.Type) -> DecodingError {
+        let elementPath = path.appending(index: currentIndex)
+        let rendered = elementPath.rendered
+        let message =
+            "Expected another element at \"\(rendered)\" but the array has only \(count!) element"
+            + (count == 1 ? "" : "s")
+        return .valueNotFound(
+            type,
+            .init(
+                codingPath: elementPath.keys,
+                debugDescription: "Unkeyed container is at end.",
+                underlyingError: JSONError(kind: .decoding, description: message, codingPath: rendered)
+            )
+        )
+    }
+
+    /// Moves to the next element.
+    @inline(__always)
+    private mutating func advance() {
+        cursor = Int(context.tape[cursor].next)
+        currentIndex += 1
+    }
+
+    /// Consumes the next element if it is null.
+    /// - Returns: `true` if it was null.
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd else {
+            throw atEnd(Any?.self)
+        }
+        if context.tape[cursor].kind == .null {
+            advance()
+            return true
+        }
+        return false
+    }
+
+    /// Decodes the next element.
+    /// - Parameter type: The type.
+    /// - Returns: The value.
+    @inline(__always)
+    private mutating func next<T: Decodable>(_ type: T.Type) throws -> T {
+        guard !isAtEnd else {
+            throw atEnd(T.self)
+        }
+        let value = try context.decode(T.self, at: cursor, path: { path.appending(index: currentIndex) })
+        advance()
+        return value
+    }
+
+    /// Decodes the next element as `Bool`.
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try next(type) }
+    /// Decodes the next element as `String`.
+    mutating func decode(_ type: String.Type) throws -> String { try next(type) }
+    /// Decodes the next element as `Double`.
+    mutating func decode(_ type: Double.Type) throws -> Double { try next(type) }
+    /// Decodes the next element as `Float`.
+    mutating func decode(_ type: Float.Type) throws -> Float { try next(type) }
+    /// Decodes the next element as `Int`.
+    mutating func decode(_ type: Int.Type) throws -> Int { try next(type) }
+    /// Decodes the next element as `Int8`.
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next(type) }
+    /// Decodes the next element as `Int16`.
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next(type) }
+    /// Decodes the next element as `Int32`.
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next(type) }
+    /// Decodes the next element as `Int64`.
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next(type) }
+    /// Decodes the next element as `Int128`.
+    mutating func decode(_ type: Int128.Type) throws -> Int128 { try next(type) }
+    /// Decodes the next element as `UInt`.
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try next(type) }
+    /// Decodes the next element as `UInt8`.
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next(type) }
+    /// Decodes the next element as `UInt16`.
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next(type) }
+    /// Decodes the next element as `UInt32`.
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next(type) }
+    /// Decodes the next element as `UInt64`.
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next(type) }
+    /// Decodes the next element as `UInt128`.
+    mutating func decode(_ type: UInt128.Type) throws -> UInt128 { try next(type) }
+    /// Decodes the next element as any `Decodable`.
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next(type) }
+
+    /// The next element as an object.
+    /// - Parameter type: The nested keys.
+    /// - Returns: A keyed container.
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type
+    ) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
+        guard !isAtEnd else {
+            throw atEnd([String: Any].self)
+        }
+        let container = try LitJSONDecoder(context: context, index: cursor, path: path.appending(index: currentIndex))
+            .container(keyedBy: NestedKey.self)
+        advance()
+        return container
+    }
+
+    /// The next element as an array.
+    /// - Returns: An unkeyed container.
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard !isAtEnd else {
+            throw atEnd([Any].self)
+        }
+        let container = try LitJSONDecoder(context: context, index: cursor, path: path.appending(index: currentIndex))
+            .unkeyedContainer()
+        advance()
+        return container
+    }
+
+    /// A decoder for the next element.
+    /// - Returns: The decoder.
+    mutating func superDecoder() throws -> any Decoder {
+        guard !isAtEnd else {
+            throw atEnd((any Decoder).self)
+        }
+        let decoder = LitJSONDecoder(context: context, index: cursor, path: path.appending(index: currentIndex))
+        advance()
+        return decoder
+    }
+}

@@ -1,0 +1,120 @@
+/// A model that streams its outputs as it produces them (a language model emitting tokens, for example).
+///
+/// Each emitted output is encoded and sent at once as one NDJSON line (`application/x-ndjson`, chunked transfer
+/// encoding). Batching works as for ``LitAPI``: ``predict(batch:emit:)`` gets several inputs and emits outputs for
+/// each request by index, so every step can emit one output per request of the batch.
+///
+/// Flow control: `emit` blocks while the client reads slower than the model writes (past a per-stream limit of
+/// queued bytes), and throws `CancellationError` once the client has gone — so `predict` stops early.
+public protocol LitStreamingAPI: Sendable {
+    /// The JSON body of a request.
+    associatedtype Request: Decodable
+    /// What ``predict(_:emit:)`` takes.
+    associatedtype Input
+    /// What ``predict(_:emit:)`` emits.
+    associatedtype Output
+    /// The JSON value written for each output (one line each).
+    associatedtype Response: Encodable
+
+    /// True when ``decodeRequest(_:context:)`` needs the request headers in its ``RequestContext``.
+    static var needsRequestHeaders: Bool { get }
+
+    /// Prepares this worker's copy. Called once per worker, on that worker's thread.
+    mutating func setup(device: Device) throws
+    /// Turns a decoded request body into a model input.
+    func decodeRequest(_ request: Request, context: RequestContext) throws -> Input
+    /// Runs the model on one input, emitting outputs as they are produced.
+    /// - Parameter emit: Sends one output to the client; throws `CancellationError` when the client is gone.
+    func predict(_ input: Input, emit: (Output) throws -> Void) throws
+    /// Runs the model on a batch. `emit(i, output)` sends `output` to the request at index `i`. The default runs
+    /// ``predict(_:emit:)`` for each input in turn; a request whose client has gone is skipped.
+    func predict(batch inputs: [Input], emit: (_ index: Int, _ output: Output) throws -> Void) throws
+    /// Turns one output into the JSON value sent for it.
+    func encodeResponse(_ output: Output) throws -> Response
+    /// Whether this worker's copy can serve.
+    func health() -> Bool
+    /// Releases what ``setup(device:)`` acquired.
+    mutating func teardown()
+}
+
+extension LitStreamingAPI {
+    public static var needsRequestHeaders: Bool { false }
+    public mutating func setup(device: Device) throws {}
+    public func health() -> Bool { true }
+    public mutating func teardown() {}
+
+    public func predict(batch inputs: [Input], emit: (_ index: Int, _ output: Output) throws -> Void) throws {
+        for (index, input) in inputs.enumerated() {
+            do {
+                try predict(input) { output in try emit(index, output) }
+            } catch is CancellationError {
+                continue  // that client left; the others still get their outputs
+            }
+        }
+    }
+}
+
+extension LitStreamingAPI where Input == Request {
+    public func decodeRequest(_ request: Request, context: RequestContext) throws -> Input { request }
+}
+
+extension LitStreamingAPI where Response == Output {
+    public func encodeResponse(_ output: Output) throws -> Response { output }
+}
+
+/// How a streaming endpoint frames its responses: NDJSON by default; the OpenAI spec uses server-sent events for
+/// `stream: true` requests and one aggregated JSON body otherwise. Internal: specs implement it.
+protocol StreamingCodec<API>: Sendable {
+    associatedtype API: LitStreamingAPI
+    /// Per-request framing state (ids, counters, aggregated text).
+    associatedtype State
+
+    /// Decodes a request body. Throw ``HTTPError`` (or a `JSONError`, answered 400) for invalid requests.
+    /// - Returns: The model input and the framing state for this request.
+    func decode(body: [UInt8], context: RequestContext, api: API) throws -> (API.Input, State)
+    /// Whether this request's answer streams (chunked) or is sent whole at the end, and its content type.
+    func isStreamed(_ state: State) -> Bool
+    /// The content type of the answer.
+    func contentType(_ state: State) -> StreamContentType
+    /// Bytes for one output (may be empty when the codec aggregates).
+    func encode(_ output: API.Output, state: inout State, api: API) throws -> [UInt8]
+    /// Bytes that end a successful answer (the aggregated body when not streamed).
+    func end(state: inout State) throws -> [UInt8]
+    /// The last bytes of a stream that failed after it started (an error line or event).
+    func errorTrailer(_ message: String, state: State) -> [UInt8]
+    /// A spec-specific error answer before the stream started (e.g. OpenAI's `{"error": {...}}`), or nil for the
+    /// default `{"detail": ...}` handling.
+    func errorBody(for error: any Error) -> (status: Int, body: [UInt8])?
+}
+
+extension StreamingCodec {
+    func errorBody(for error: any Error) -> (status: Int, body: [UInt8])? { nil }
+}
+
+/// LitUV's plain streaming format: one JSON value per line (`application/x-ndjson`); a failure mid-stream ends
+/// with `{"error": "..."}`.
+struct NDJSONCodec<API: LitStreamingAPI>: StreamingCodec {
+    func decode(body: [UInt8], context: RequestContext, api: API) throws -> (API.Input, Void) {
+        let request = try LitJSON.decode(API.Request.self, from: body)
+        return (try api.decodeRequest(request, context: context), ())
+    }
+    func isStreamed(_ state: Void) -> Bool { true }
+    func contentType(_ state: Void) -> StreamContentType { .ndjson }
+    func encode(_ output: API.Output, state: inout Void, api: API) throws -> [UInt8] {
+        var line = try LitJSON.encode(try api.encodeResponse(output))
+        line.append(UInt8(ascii: "\n"))
+        return line
+    }
+    func end(state: inout Void) throws -> [UInt8] { [] }
+    func errorTrailer(_ message: String, state: Void) -> [UInt8] {
+        var line: [UInt8] = Array(#"{"error":"#.utf8)
+        HTTPResponse.appendJSONString(message, to: &line)
+        line += Array("}\n".utf8)
+        return line
+    }
+}
+
+/// Content types a streaming endpoint can answer with.
+enum StreamContentType: Sendable {
+    case ndjson, eventStream, json
+}

@@ -1,0 +1,146 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves a ``LitStreamingAPI`` through a ``StreamingCodec``: decode each body, `predict(batch:emit:)`, and send
+/// every emitted output at once, with flow control per stream.
+struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
+    typealias API = Codec.API
+    let prototype: API
+    let codec: Codec
+    let errors: ErrorAnswers
+    /// Bytes a stream may have queued (handed to the loop, not yet taken by the kernel) before `emit` waits.
+    let maxQueuedBytes: Int
+    /// How long `emit` waits for a slow reader before the stream fails.
+    let stallTimeout: UInt64
+
+    func setup(_ api: inout API, device: Device) throws { try api.setup(device: device) }
+    func isHealthy(_ api: API) -> Bool { api.health() }
+    func teardown(_ api: inout API) { api.teardown() }
+
+    /// One request's stream, worker side.
+    final class Stream {
+        let job: Job
+        var state: Codec.State
+        let streamed: Bool
+        var started = false
+        var finished = false
+        /// The whole body, for answers that are not streamed.
+        var aggregate: [UInt8] = []
+        init(job: Job, state: Codec.State, streamed: Bool) {
+            self.job = job
+            self.state = state
+            self.streamed = streamed
+        }
+    }
+
+    func run(_ batch: [Job], on api: API) {
+        var streams: [Stream] = []
+        var inputs: [API.Input] = []
+        for job in batch {
+            do {
+                let (input, state) = try codec.decode(body: job.body, context: job.context, api: api)
+                inputs.append(input)
+                streams.append(Stream(job: job, state: state, streamed: codec.isStreamed(state)))
+            } catch {
+                job.finish(answer(for: error, hook: "decodeRequest"))
+            }
+        }
+        guard !inputs.isEmpty else { return }
+        do {
+            try api.predict(batch: inputs) { index, output in
+                guard streams.indices.contains(index) else {
+                    throw HTTPError(500, "emit to request \(index) of a batch of \(streams.count)")
+                }
+                try emit(output, to: streams[index], api: api)
+            }
+        } catch {
+            let message = (error as? HTTPError)?.detail ?? "Internal server error"
+            let failure = answer(for: error, hook: "predict")
+            for stream in streams where !stream.finished { fail(stream, response: failure, message: message) }
+            return
+        }
+        for stream in streams where !stream.finished { finish(stream) }
+    }
+
+    private func answer(for error: any Error, hook: String) -> HTTPResponse {
+        if let (status, body) = codec.errorBody(for: error) {
+            return HTTPResponse(status: HTTPStatus(status), contentType: .json, body: body)
+        }
+        return errors.response(for: error, hook: hook)
+    }
+
+    private func emit(_ output: API.Output, to stream: Stream, api: API) throws {
+        let job = stream.job
+        if job.isCancelled || stream.finished { throw CancellationError() }
+        let bytes = try codec.encode(output, state: &stream.state, api: api)
+        guard stream.streamed else {
+            stream.aggregate += bytes
+            return
+        }
+        if !stream.started {
+            stream.started = true
+            let trailer = codec.errorTrailer("Request timed out", state: stream.state)
+            job.stream(.head(contentType(stream.state), timeoutTrailer: trailer))
+        }
+        guard !bytes.isEmpty else { return }
+        try waitForCredit(job)
+        job.streamCredit.add(bytes.count, ordering: .acquiringAndReleasing)
+        job.stream(.chunk(bytes))
+    }
+
+    /// Blocks while the client is slower than the model; throws when it left or stalled past the timeout.
+    private func waitForCredit(_ job: Job) throws {
+        guard job.streamCredit.load(ordering: .acquiring) > maxQueuedBytes else { return }
+        let start = Monotonic.nanoseconds()
+        var pause: UInt32 = 50
+        while job.streamCredit.load(ordering: .acquiring) > maxQueuedBytes {
+            if job.isCancelled { throw CancellationError() }
+            if Monotonic.nanoseconds() &- start > stallTimeout {
+                throw HTTPError(503, "Client is not reading the stream")
+            }
+            usleep(pause)
+            pause = min(pause * 2, 2_000)
+        }
+    }
+
+    private func contentType(_ state: Codec.State) -> HTTPResponse.ContentType {
+        switch codec.contentType(state) {
+        case .ndjson: .ndjson
+        case .eventStream: .eventStream
+        case .json: .json
+        }
+    }
+
+    private func finish(_ stream: Stream) {
+        stream.finished = true
+        do {
+            let end = try codec.end(state: &stream.state)
+            if stream.streamed {
+                if !stream.started {
+                    let trailer = codec.errorTrailer("Request timed out", state: stream.state)
+                    stream.job.stream(.head(contentType(stream.state), timeoutTrailer: trailer))
+                }
+                stream.job.stream(.end(end))
+            } else {
+                stream.job.finish(
+                    HTTPResponse(status: .ok, contentType: contentType(stream.state), body: stream.aggregate + end))
+            }
+        } catch {
+            fail(stream, response: answer(for: error, hook: "encodeResponse"), message: "Internal server error")
+        }
+    }
+
+    private func fail(_ stream: Stream, response: HTTPResponse, message: String) {
+        stream.finished = true
+        if stream.streamed && stream.started {
+            stream.job.stream(.fail(response, trailer: codec.errorTrailer(message, state: stream.state)))
+        } else if stream.streamed {
+            stream.job.stream(.fail(response, trailer: []))
+        } else {
+            stream.job.finish(response)
+        }
+    }
+}
