@@ -36,7 +36,11 @@ struct CountingAPI: LitAPI {
         counter.predictedInputs.add(inputs.count, ordering: .relaxed)
         var largest = counter.largestBatch.load(ordering: .relaxed)
         while inputs.count > largest {
-            let (done, now) = counter.largestBatch.compareExchange(expected: largest, desired: inputs.count, ordering: .relaxed)
+            let (done, now) = counter.largestBatch.compareExchange(
+                expected: largest,
+                desired: inputs.count,
+                ordering: .relaxed
+            )
             if done { break }
             largest = now
         }
@@ -78,15 +82,17 @@ func concurrentPredictions(port: Int, count: Int, path: String = "/predict") thr
     return results.withLock { $0 }
 }
 
-
 @Suite("Dynamic batching, timeouts, cancellation, backpressure")
 struct BatchingTests {
     @Test func hundredConcurrentRequestsAreEachAnsweredWithTheirOwnSquareInBatches() throws {
         let counter = HookCounter()
         let server = try LitServer(
             CountingAPI(counter: counter, delay: .milliseconds(5)),
-            maxBatchSize: 8, batchTimeout: .milliseconds(20), workersPerDevice: 2,
-            configuration: testConfiguration())
+            maxBatchSize: 8,
+            batchTimeout: .milliseconds(20),
+            workersPerDevice: 2,
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let results = try concurrentPredictions(port: running.port, count: 100)
             #expect(results.count == 100)
@@ -103,7 +109,11 @@ struct BatchingTests {
 
     @Test func aLoneRequestWaitsForTheBatchWindowAndNoLonger() throws {
         let server = try LitServer(
-            SquareAPI(), maxBatchSize: 8, batchTimeout: .milliseconds(50), configuration: testConfiguration())
+            SquareAPI(),
+            maxBatchSize: 8,
+            batchTimeout: .milliseconds(50),
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
             _ = try client.request("POST", "/predict", body: predictBody(1))  // warm up
@@ -119,8 +129,11 @@ struct BatchingTests {
     @Test func zeroBatchTimeoutTakesWhatIsQueuedWithoutWaiting() throws {
         let counter = HookCounter()
         let server = try LitServer(
-            CountingAPI(counter: counter, delay: .milliseconds(100)), maxBatchSize: 16, batchTimeout: .zero,
-            configuration: testConfiguration())
+            CountingAPI(counter: counter, delay: .milliseconds(100)),
+            maxBatchSize: 16,
+            batchTimeout: .zero,
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
             let start = ContinuousClock.now
@@ -137,7 +150,8 @@ struct BatchingTests {
         let counter = HookCounter()
         let server = try LitServer(
             CountingAPI(counter: counter, delay: .milliseconds(600)),
-            configuration: testConfiguration(timeout: .milliseconds(250)))
+            configuration: testConfiguration(timeout: .milliseconds(250))
+        )
         try withRunningServer(server) { running in
             let busy = try TestClient(port: running.port)
             try busy.send(TestClient.format("POST", "/predict", body: predictBody(1)))
@@ -162,7 +176,8 @@ struct BatchingTests {
         let counter = HookCounter()
         let server = try LitServer(
             CountingAPI(counter: counter, delay: .milliseconds(500)),
-            configuration: testConfiguration(timeout: .milliseconds(150)))
+            configuration: testConfiguration(timeout: .milliseconds(150))
+        )
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
             let start = ContinuousClock.now
@@ -180,8 +195,11 @@ struct BatchingTests {
     @Test func batchSizeMismatchFailsEveryRequestOfThatBatch() throws {
         let counter = HookCounter()
         let server = try LitServer(
-            CountingAPI(counter: counter, failure: .mismatch), maxBatchSize: 4, batchTimeout: .milliseconds(30),
-            configuration: testConfiguration())
+            CountingAPI(counter: counter, failure: .mismatch),
+            maxBatchSize: 4,
+            batchTimeout: .milliseconds(30),
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let results = try concurrentPredictions(port: running.port, count: 6)
             for (_, response) in results {
@@ -194,8 +212,11 @@ struct BatchingTests {
     @Test func anHTTPErrorForABatchGoesToEveryRequestOfIt() throws {
         let counter = HookCounter()
         let server = try LitServer(
-            CountingAPI(counter: counter, failure: .httpError), maxBatchSize: 4, batchTimeout: .milliseconds(30),
-            configuration: testConfiguration())
+            CountingAPI(counter: counter, failure: .httpError),
+            maxBatchSize: 4,
+            batchTimeout: .milliseconds(30),
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let results = try concurrentPredictions(port: running.port, count: 4)
             for (_, response) in results {
@@ -207,7 +228,9 @@ struct BatchingTests {
 
     @Test func otherErrorsAre500WithoutLeakingTheMessage() throws {
         let server = try LitServer(
-            CountingAPI(counter: HookCounter(), failure: .internalError), configuration: testConfiguration())
+            CountingAPI(counter: HookCounter(), failure: .internalError),
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let response = try TestClient(port: running.port).request("POST", "/predict", body: predictBody(2))
             #expect(response.status == 500)
@@ -217,8 +240,11 @@ struct BatchingTests {
 
     @Test func aDecodeErrorFailsOnlyItsOwnRequest() throws {
         let server = try LitServer(
-            CountingAPI(counter: HookCounter()), maxBatchSize: 4, batchTimeout: .milliseconds(50),
-            configuration: testConfiguration())
+            CountingAPI(counter: HookCounter()),
+            maxBatchSize: 4,
+            batchTimeout: .milliseconds(50),
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let good = try TestClient(port: running.port)
             let bad = try TestClient(port: running.port)
@@ -236,7 +262,8 @@ struct BatchingTests {
     @Test func aFullQueueAnswers503WithRetryAfterAtOnce() throws {
         let server = try LitServer(
             CountingAPI(counter: HookCounter(), delay: .milliseconds(400)),
-            configuration: testConfiguration(maxQueueDepth: 2))
+            configuration: testConfiguration(maxQueueDepth: 2)
+        )
         try withRunningServer(server) { running in
             let running1 = try TestClient(port: running.port)
             try running1.send(TestClient.format("POST", "/predict", body: predictBody(1)))
@@ -258,7 +285,9 @@ struct BatchingTests {
     @Test func aClientThatDisconnectsHasItsQueuedRequestDroppedBeforePredict() throws {
         let counter = HookCounter()
         let server = try LitServer(
-            CountingAPI(counter: counter, delay: .milliseconds(300)), configuration: testConfiguration())
+            CountingAPI(counter: counter, delay: .milliseconds(300)),
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let busy = try TestClient(port: running.port)
             try busy.send(TestClient.format("POST", "/predict", body: predictBody(1)))
@@ -283,10 +312,15 @@ struct BatchingTests {
             endpoints: [
                 LitEndpoint(CountingAPI(counter: a), path: "/predict", maxBatchSize: 1, workersPerDevice: 1),
                 LitEndpoint(
-                    CountingAPI(counter: b, delay: .milliseconds(5)), path: "/v2/predict", maxBatchSize: 8,
-                    batchTimeout: .milliseconds(20), workersPerDevice: 3),
+                    CountingAPI(counter: b, delay: .milliseconds(5)),
+                    path: "/v2/predict",
+                    maxBatchSize: 8,
+                    batchTimeout: .milliseconds(20),
+                    workersPerDevice: 3
+                ),
             ],
-            configuration: testConfiguration())
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let one = try concurrentPredictions(port: running.port, count: 20, path: "/predict")
             let two = try concurrentPredictions(port: running.port, count: 20, path: "/v2/predict")
@@ -309,7 +343,8 @@ struct BatchingTests {
                 LitEndpoint(CountingAPI(counter: HookCounter()), path: "/a"),
                 LitEndpoint(CountingAPI(counter: HookCounter(), failure: .unhealthy), path: "/b"),
             ],
-            configuration: testConfiguration())
+            configuration: testConfiguration()
+        )
         try withRunningServer(server, waitForReady: false) { running in
             usleep(200_000)
             let response = try TestClient(port: running.port).request("GET", "/health")
@@ -355,7 +390,8 @@ struct BatchingTests {
         #expect(throws: LitServerError.self) {
             _ = try LitServer(
                 endpoints: [LitEndpoint(SquareAPI(), path: "/p"), LitEndpoint(SquareAPI(), path: "/p")],
-                configuration: testConfiguration())
+                configuration: testConfiguration()
+            )
         }
     }
 }

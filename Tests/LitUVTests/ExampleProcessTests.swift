@@ -74,7 +74,10 @@ final class ExampleProcess {
 struct ExampleProcessTests {
     @Test func servesTheSquareModel() throws {
         let example = try ExampleProcess(arguments: ["--model", "square", "--io-threads", "1"])
-        defer { kill(example.process.processIdentifier, SIGTERM); _ = example.waitForExit() }
+        defer {
+            kill(example.process.processIdentifier, SIGTERM)
+            _ = example.waitForExit()
+        }
         let response = try TestClient(port: example.port).request("POST", "/predict", body: #"{"input": 4.0}"#)
         #expect(response.status == 200)
         #expect(response.bodyText == #"{"output":16.0}"#)
@@ -103,7 +106,10 @@ struct ExampleProcessTests {
 
     @Test func aTakenPortExitsNonZeroWithAClearMessage() throws {
         let first = try ExampleProcess(arguments: [])
-        defer { kill(first.process.processIdentifier, SIGTERM); _ = first.waitForExit() }
+        defer {
+            kill(first.process.processIdentifier, SIGTERM)
+            _ = first.waitForExit()
+        }
         let second = Process()
         second.executableURL = try exampleExecutable()
         second.arguments = ["--port", String(first.port)]
@@ -119,7 +125,9 @@ struct ExampleProcessTests {
 
     @Test func generatedShutdownKeyIsPrintedWithARunnableCurlLine() throws {
         let example = try ExampleProcess(
-            arguments: ["--enable-shutdown-api"], environment: ["LIT_SHUTDOWN_API_KEY": nil])
+            arguments: ["--enable-shutdown-api"],
+            environment: ["LIT_SHUTDOWN_API_KEY": nil]
+        )
         let errorHandle = example.errors.fileHandleForReading
         var text = ""
         let deadline = Date().addingTimeInterval(10)
@@ -128,7 +136,9 @@ struct ExampleProcessTests {
             if data.isEmpty { break }
             text += String(decoding: data, as: UTF8.self)
         }
-        let line = try #require(text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("curl") })
+        let line = try #require(
+            text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("curl") }
+        )
         #expect(line.contains("http://127.0.0.1:\(example.port)/shutdown"))
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -137,8 +147,10 @@ struct ExampleProcessTests {
         curl.standardOutput = out
         try curl.run()
         curl.waitUntilExit()
-        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            == "Server is initiating graceful shutdown.")
+        #expect(
+            String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                == "Server is initiating graceful shutdown."
+        )
         #expect(example.waitForExit() == 0)
     }
 

@@ -49,7 +49,10 @@ struct ShutdownTests {
     @Test func disabledShutdownRouteIs404() throws {
         try withRunningServer(try server(enable: false)) { running in
             let response = try TestClient(port: running.port).request(
-                "POST", "/shutdown", headers: ["Authorization: Bearer \(Self.key)"])
+                "POST",
+                "/shutdown",
+                headers: ["Authorization: Bearer \(Self.key)"]
+            )
             #expect(response.status == 404)
         }
     }
@@ -93,7 +96,10 @@ struct ShutdownTests {
     @Test func schemeIsCaseInsensitive() throws {
         let running = try server().start(host: "127.0.0.1", port: 0)
         let response = try TestClient(port: running.port).request(
-            "POST", "/shutdown", headers: ["Authorization: bEaReR \(Self.key)"])
+            "POST",
+            "/shutdown",
+            headers: ["Authorization: bEaReR \(Self.key)"]
+        )
         #expect(response.status == 200)
         try running.wait()
         #expect(running.loopCloseStatuses.allSatisfy { $0 == 0 })
@@ -155,7 +161,9 @@ struct ShutdownTests {
         running.shutdown()
         usleep(100_000)
         // Pipelined behind the running prediction, on the open connection.
-        try client.send(TestClient.format("GET", "/health") + TestClient.format("POST", "/predict", body: #"{"input": 5}"#))
+        try client.send(
+            TestClient.format("GET", "/health") + TestClient.format("POST", "/predict", body: #"{"input": 5}"#)
+        )
         let first = try client.readResponse()
         #expect(first.status == 200)
         let health = try client.readResponse()
@@ -240,7 +248,10 @@ struct ShutdownTests {
 
     @Test func emptyConfiguredKeyIsRefused() {
         #expect(throws: LitServerError.self) {
-            _ = try LitServer(SquareAPI(), configuration: testConfiguration(enableShutdownAPI: true, shutdownAPIKey: ""))
+            _ = try LitServer(
+                SquareAPI(),
+                configuration: testConfiguration(enableShutdownAPI: true, shutdownAPIKey: "")
+            )
         }
     }
 
@@ -282,8 +293,13 @@ struct ShutdownKeyEnvironmentTests {
         let key = try #require(first.shutdownKey)
         #expect(key.count == 43, "32 random bytes in unpadded base64url")
         #expect(key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
-        #expect(try TestClient(port: first.port).request(
-            "POST", "/shutdown", headers: ["Authorization: Bearer \(key)"]).status == 200)
+        #expect(
+            try TestClient(port: first.port).request(
+                "POST",
+                "/shutdown",
+                headers: ["Authorization: Bearer \(key)"]
+            ).status == 200
+        )
         try first.wait()
         // Each start (and each server) gets its own key.
         let second = try server.start(host: "127.0.0.1", port: 0)

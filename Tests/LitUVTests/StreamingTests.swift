@@ -52,7 +52,10 @@ struct StepwiseStreamAPI: LitStreamingAPI {
         var largest = counter.largestBatch.load(ordering: .relaxed)
         while inputs.count > largest {
             let (done, now) = counter.largestBatch.compareExchange(
-                expected: largest, desired: inputs.count, ordering: .relaxed)
+                expected: largest,
+                desired: inputs.count,
+                ordering: .relaxed
+            )
             if done { break }
             largest = now
         }
@@ -75,7 +78,8 @@ struct StreamingTests {
     @Test func tokensArriveAsNDJSONLinesOverChunkedEncoding() throws {
         let server = try LitServer(
             endpoints: [LitEndpoint(TokenStreamAPI(counter: HookCounter()), path: "/stream")],
-            configuration: testConfiguration())
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let response = try TestClient(port: running.port).request("POST", "/stream", body: #"{"count": 5}"#)
             #expect(response.status == 200)
@@ -88,7 +92,8 @@ struct StreamingTests {
     @Test func theConnectionIsReusableAfterAStream() throws {
         let server = try LitServer(
             endpoints: [LitEndpoint(TokenStreamAPI(counter: HookCounter()), path: "/stream")],
-            configuration: testConfiguration())
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
             for count in [3, 0, 2] {
@@ -102,7 +107,8 @@ struct StreamingTests {
     @Test func anErrorBeforeTheFirstTokenIsAPlainHTTPError() throws {
         let server = try LitServer(
             endpoints: [LitEndpoint(TokenStreamAPI(counter: HookCounter(), failBeforeFirst: true), path: "/stream")],
-            configuration: testConfiguration())
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let response = try TestClient(port: running.port).request("POST", "/stream", body: #"{"count": 5}"#)
             #expect(response.status == 409)
@@ -117,7 +123,8 @@ struct StreamingTests {
     @Test func anErrorMidStreamEndsWithAnErrorLineAndACloseNeverACleanEnd() throws {
         let server = try LitServer(
             endpoints: [LitEndpoint(TokenStreamAPI(counter: HookCounter(), failAfter: 2), path: "/stream")],
-            configuration: testConfiguration())
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
             try client.send(TestClient.format("POST", "/stream", body: #"{"count": 5}"#))
@@ -133,9 +140,12 @@ struct StreamingTests {
         let server = try LitServer(
             endpoints: [
                 LitEndpoint(
-                    TokenStreamAPI(counter: HookCounter(), delayAfterFirst: .milliseconds(800)), path: "/stream")
+                    TokenStreamAPI(counter: HookCounter(), delayAfterFirst: .milliseconds(800)),
+                    path: "/stream"
+                )
             ],
-            configuration: testConfiguration(timeout: .milliseconds(250)))
+            configuration: testConfiguration(timeout: .milliseconds(250))
+        )
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
             let start = ContinuousClock.now
@@ -152,7 +162,8 @@ struct StreamingTests {
         let counter = HookCounter()
         let server = try LitServer(
             endpoints: [LitEndpoint(TokenStreamAPI(counter: counter), path: "/stream")],
-            configuration: testConfiguration())
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             do {
                 let client = try TestClient(port: running.port)
@@ -192,10 +203,14 @@ struct StreamingTests {
         let server = try LitServer(
             endpoints: [
                 LitEndpoint(
-                    StepwiseStreamAPI(counter: counter), path: "/stream", maxBatchSize: 4,
-                    batchTimeout: .milliseconds(100))
+                    StepwiseStreamAPI(counter: counter),
+                    path: "/stream",
+                    maxBatchSize: 4,
+                    batchTimeout: .milliseconds(100)
+                )
             ],
-            configuration: testConfiguration())
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let clients = try (1...4).map { _ in try TestClient(port: running.port) }
             for (index, client) in clients.enumerated() {
@@ -213,7 +228,8 @@ struct StreamingTests {
     @Test func curlStreamsNDJSON() throws {
         let server = try LitServer(
             endpoints: [LitEndpoint(TokenStreamAPI(counter: HookCounter()), path: "/stream")],
-            configuration: testConfiguration())
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let curl = Process()
             curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -231,7 +247,8 @@ struct StreamingTests {
     @Test func http10ClientsGetTheStreamUntilClose() throws {
         let server = try LitServer(
             endpoints: [LitEndpoint(TokenStreamAPI(counter: HookCounter()), path: "/stream")],
-            configuration: testConfiguration())
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
             let body = #"{"count": 2}"#

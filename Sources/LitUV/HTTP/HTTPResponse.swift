@@ -78,10 +78,19 @@ struct HTTPResponse: Sendable {
     }
 
     /// A JSON error body `{"detail": "..."}`, the shape LitServe (FastAPI) clients expect.
-    static func error(_ status: HTTPStatus, _ detail: String, headers: [(name: String, value: String)] = [],
-                      close: Bool = false) -> HTTPResponse {
-        HTTPResponse(status: status, contentType: .json, body: detailJSON(detail), headers: headers,
-                     closeConnection: close)
+    static func error(
+        _ status: HTTPStatus,
+        _ detail: String,
+        headers: [(name: String, value: String)] = [],
+        close: Bool = false
+    ) -> HTTPResponse {
+        HTTPResponse(
+            status: status,
+            contentType: .json,
+            body: detailJSON(detail),
+            headers: headers,
+            closeConnection: close
+        )
     }
 
     static func text(_ status: HTTPStatus, _ text: String) -> HTTPResponse {

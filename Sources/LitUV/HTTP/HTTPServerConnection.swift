@@ -313,7 +313,12 @@ final class HTTPServerConnection: TCPConnectionHandler {
             nextSequence += 1
             let responder = HTTPResponder(connection: self, sequence: sequence)
             switch handler.dispatch(
-                target: target, head: request.summary, headers: headers, body: request.body, responder: responder) {
+                target: target,
+                head: request.summary,
+                headers: headers,
+                body: request.body,
+                responder: responder
+            ) {
             case .respond(let response):
                 append(Slot(sequence: sequence, summary: request.summary, pending: nil, response: response))
             case .pending(let work):
@@ -423,7 +428,11 @@ final class HTTPServerConnection: TCPConnectionHandler {
             if !stream.headWritten {
                 stream.headWritten = true
                 HTTPResponseEncoder.encodeStreamHead(
-                    contentType: stream.contentType, chunked: chunked, date: &state.date, into: &buffer)
+                    contentType: stream.contentType,
+                    chunked: chunked,
+                    date: &state.date,
+                    into: &buffer
+                )
             }
             for chunk in stream.chunks where !omitBody {
                 HTTPResponseEncoder.appendChunk(chunk, chunked: chunked, into: &buffer)
@@ -541,7 +550,8 @@ final class HTTPServerConnection: TCPConnectionHandler {
             deadline = lastActivity &+ state.idleTimeout  // a stalled body
         } else if !carry.isEmpty || liveSlotCount == 0 {
             // Waiting for (the rest of) a request head: the header timeout while bytes are partial, else idle.
-            deadline = carry.isEmpty && nextSequence > 0
+            deadline =
+                carry.isEmpty && nextSequence > 0
                 ? lastActivity &+ state.idleTimeout
                 : headerStartedAt &+ state.headerTimeout
         }
@@ -575,9 +585,13 @@ final class HTTPServerConnection: TCPConnectionHandler {
             transport.flush()
         }
         if current != nil {
-            if now >= lastActivity &+ state.idleTimeout { closeNow(); return }
+            if now >= lastActivity &+ state.idleTimeout {
+                closeNow()
+                return
+            }
         } else if !carry.isEmpty || liveSlotCount == 0 {
-            let limit = carry.isEmpty && nextSequence > 0
+            let limit =
+                carry.isEmpty && nextSequence > 0
                 ? lastActivity &+ state.idleTimeout
                 : headerStartedAt &+ state.headerTimeout
             if now >= limit && liveSlotCount == 0 {

@@ -1,8 +1,8 @@
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
-
-import Logging
 
 extension LitServer {
     /// Server-wide settings (LitServe's `LitServer(...)` options). Every field has a default.

@@ -44,9 +44,15 @@ final class LoopContext: HTTPRequestHandler {
         let transport: ByteStream
         if let tls {
             let statistics = runtime.statistics
-            guard let connection = TLSConnection(tcp: tcp, context: tls, onHandshakeFailure: {
-                statistics.tlsHandshakeFailures.add(1, ordering: .relaxed)
-            }) else { return }
+            guard
+                let connection = TLSConnection(
+                    tcp: tcp,
+                    context: tls,
+                    onHandshakeFailure: {
+                        statistics.tlsHandshakeFailures.add(1, ordering: .relaxed)
+                    }
+                )
+            else { return }
             transport = connection
         } else {
             transport = tcp
@@ -131,7 +137,8 @@ final class LoopContext: HTTPRequestHandler {
                         (
                             String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.name]), as: UTF8.self),
                             String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.value]), as: UTF8.self)
-                        ))
+                        )
+                    )
                 }
             }
             return (.collectBody(target: index, headers: headers), tag)

@@ -6,7 +6,11 @@ enum ServerInfo {
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
-            if let model { try container.encode(model, forKey: .model) } else { try container.encodeNil(forKey: .model) }
+            if let model {
+                try container.encode(model, forKey: .model)
+            } else {
+                try container.encodeNil(forKey: .model)
+            }
             try container.encode(server, forKey: .server)
         }
         enum CodingKeys: String, CodingKey { case model, server }

@@ -136,7 +136,11 @@ final class ServerRuntime: @unchecked Sendable {
             do {
                 loop = try EventLoop(index: index)
             } catch {
-                throw LitServerError(code: .loopFailed, message: "cannot create event loop: \(error)", underlying: error)
+                throw LitServerError(
+                    code: .loopFailed,
+                    message: "cannot create event loop: \(error)",
+                    underlying: error
+                )
             }
             let context = LoopContext(loop: loop, runtime: self)
             loop.onStop = { [unowned context] in context.closeAll() }
@@ -261,7 +265,10 @@ final class ServerRuntime: @unchecked Sendable {
             completions: completions,
             statistics: endpointStatistics[endpoint],
             context: RequestContext(
-                headers: headers, path: endpointSettings[endpoint].path, serverName: responder.serverName)
+                headers: headers,
+                path: endpointSettings[endpoint].path,
+                serverName: responder.serverName
+            )
         )
         inFlight.add(1, ordering: .relaxed)
         if endpoints[endpoint].submit(job) {
@@ -339,7 +346,11 @@ final class ServerRuntime: @unchecked Sendable {
         }
         out += "# HELP lituv_batch_size Requests per predict(batch:) call.\n# TYPE lituv_batch_size histogram\n"
         for (index, stats) in endpointStatistics.enumerated() {
-            stats.batchSizes.render(name: "lituv_batch_size", labels: "path=\"\(endpointSettings[index].path)\"", into: &out)
+            stats.batchSizes.render(
+                name: "lituv_batch_size",
+                labels: "path=\"\(endpointSettings[index].path)\"",
+                into: &out
+            )
         }
         out += "# HELP lituv_request_duration_seconds Arrival to answer of predictions.\n"
         out += "# TYPE lituv_request_duration_seconds histogram\n"

@@ -59,8 +59,11 @@ public struct LitEndpoint: Sendable {
         self.makeRuntime = { context in
             WorkerPool(
                 engine: PredictEngine(
-                    prototype: api, errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger)),
-                context: context)
+                    prototype: api,
+                    errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger)
+                ),
+                context: context
+            )
         }
     }
 
@@ -81,8 +84,14 @@ public struct LitEndpoint: Sendable {
         devices: Int = 1
     ) {
         self.init(
-            streaming: api, codec: NDJSONCodec<API>(), path: path, maxBatchSize: maxBatchSize,
-            batchTimeout: batchTimeout, workersPerDevice: workersPerDevice, devices: devices)
+            streaming: api,
+            codec: NDJSONCodec<API>(),
+            path: path,
+            maxBatchSize: maxBatchSize,
+            batchTimeout: batchTimeout,
+            workersPerDevice: workersPerDevice,
+            devices: devices
+        )
     }
 
     /// Serves a streaming API with a given framing (NDJSON, or a spec such as OpenAI's).
@@ -112,7 +121,8 @@ public struct LitEndpoint: Sendable {
                     maxQueuedBytes: context.endpoint.maxQueuedStreamBytes,
                     stallTimeout: context.endpoint.streamStallTimeoutNanoseconds
                 ),
-                context: context)
+                context: context
+            )
         }
     }
 

@@ -126,7 +126,8 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
                 stream.job.stream(.end(end))
             } else {
                 stream.job.finish(
-                    HTTPResponse(status: .ok, contentType: contentType(stream.state), body: stream.aggregate + end))
+                    HTTPResponse(status: .ok, contentType: contentType(stream.state), body: stream.aggregate + end)
+                )
             }
         } catch {
             fail(stream, response: answer(for: error, hook: "encodeResponse"), message: "Internal server error")

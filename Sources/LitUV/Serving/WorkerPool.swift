@@ -173,7 +173,8 @@ struct PredictEngine<API: LitAPI>: BatchEngine {
         }
         guard outputs.count == owners.count else {
             errors.logger.error(
-                "\(errors.name): predict(batch:) returned \(outputs.count) outputs for \(owners.count) inputs")
+                "\(errors.name): predict(batch:) returned \(outputs.count) outputs for \(owners.count) inputs"
+            )
             let answer = HTTPResponse.error(.internalServerError, "Batch size mismatch")
             for job in owners { job.finish(answer) }
             return

@@ -47,7 +47,10 @@ final class TCPListener: UVHandleOwner {
                 address.withSockAddr { sockaddr, _ in uv_tcp_bind(handle, sockaddr, 0) },
                 "bind \(address)"
             )
-            try UVError.check(uv_listen(UVHandle.stream(handle), backlog, listenerConnectionCallback), "listen \(address)")
+            try UVError.check(
+                uv_listen(UVHandle.stream(handle), backlog, listenerConnectionCallback),
+                "listen \(address)"
+            )
             port = try Self.boundPort(handle)
         } catch {
             close()

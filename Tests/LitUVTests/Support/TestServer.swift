@@ -1,10 +1,11 @@
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
 
 @testable import LitUV
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// x², LitServe's example.
 struct SquareAPI: LitAPI {
