@@ -91,7 +91,20 @@ struct JSONScratch {
 struct JSONNode {
     /// What kind of JSON value a node is.
     enum Kind: UInt8 {
-        case null, `false`, `true`, number, string, array, object
+        /// `null`.
+        case null
+        /// `false`.
+        case `false`
+        /// `true`.
+        case `true`
+        /// A number (its text is converted when decoded).
+        case number
+        /// A string (its text is unescaped when decoded).
+        case string
+        /// An array; its elements follow on the tape.
+        case array
+        /// An object; its members (key node, then value) follow on the tape.
+        case object
     }
 
     /// The kind of value.
@@ -107,14 +120,31 @@ struct JSONNode {
     var next: UInt32
 
     /// The JSON type as a client would name it, for error messages.
+    var noun: String { kind.noun }
+}
+
+extension JSONNode.Kind {
+    /// The JSON type as a client would name it, for error messages.
     var noun: String {
-        switch kind {
+        switch self {
         case .null: return "null"
         case .false, .true: return "a boolean"
         case .number: return "a number"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
+        }
+    }
+
+    /// A constant debug description for a type mismatch with this kind of value.
+    var mismatchDescription: String {
+        switch self {
+        case .null: return "Expected another type but found null instead."
+        case .false, .true: return "Expected another type but found a boolean instead."
+        case .number: return "Expected another type but found a number instead."
+        case .string: return "Expected another type but found a string instead."
+        case .array: return "Expected another type but found an array instead."
+        case .object: return "Expected another type but found an object instead."
         }
     }
 }
@@ -1161,71 +1191,50 @@ struct JSONDecodingContext {
 // MARK: - Errors with coding paths
 
 extension JSONDecodingContext {
-    /// A `DecodingError` for a failed value, carrying a `JSONError` with the client-facing message.
+    /// A `DecodingError` for a failed value.
+    ///
+    /// Cheap to make, since `try?` chains (`if let x = try? container.decode(...)`) throw and drop many of them:
+    /// the debug description is a constant and the client-facing message is rendered only if the error reaches
+    /// `LitJSON.decode` (from the `JSONDecodingIssue` carried as the underlying error).
     /// - Parameters:
     ///   - failure: What went wrong.
     ///   - type: The Swift type that was being decoded.
     ///   - path: The coding path of the value.
     /// - Returns: The error (`valueNotFound` for null, `typeMismatch`, or `dataCorrupted` for numbers).
-    static func error(
-        _ failure: JSONValueFailure,
-        expected type: Any.Type,
-        at path: [any CodingKey]
-    )
-        -> DecodingError
-    {
-        let rendered = JSONError.render(path)
-        let forPath = rendered.isEmpty ? "" : " for \"\(rendered)\""
-        let noun = JSONError.noun(for: type)
+    static func error(_ failure: JSONValueFailure, expected type: Any.Type, at path: [any CodingKey]) -> DecodingError {
         switch failure {
         case .mismatch(let node):
-            let message = JSONError(
-                kind: .decoding,
-                description: "Expected \(noun)\(forPath) but found \(node.noun)",
-                codingPath: rendered
-            )
+            let issue = JSONDecodingIssue(problem: .mismatch(found: node.kind), expected: type)
             if node.kind == .null {
                 return .valueNotFound(
                     type,
                     .init(
                         codingPath: path,
-                        debugDescription: "Expected \(type) value but found null instead.",
-                        underlyingError: message
+                        debugDescription: "Expected a value but found null.",
+                        underlyingError: issue
                     )
                 )
             }
             return .typeMismatch(
                 type,
-                .init(
-                    codingPath: path,
-                    debugDescription: "Expected to decode \(type) but found \(node.noun) instead.",
-                    underlyingError: message
-                )
+                .init(codingPath: path, debugDescription: node.kind.mismatchDescription, underlyingError: issue)
             )
         case .outOfRange(let text, let range):
-            let message = JSONError(
-                kind: .decoding,
-                description: "Expected \(noun) \(range)\(forPath) but found \(text)",
-                codingPath: rendered
-            )
+            let issue = JSONDecodingIssue(problem: .outOfRange(text: text, range: range), expected: type)
             return .dataCorrupted(
                 .init(
                     codingPath: path,
                     debugDescription: "Parsed JSON number <\(text)> does not fit in \(type).",
-                    underlyingError: message
+                    underlyingError: issue
                 )
             )
         case .notAnInteger(let text):
-            let message = JSONError(
-                kind: .decoding,
-                description: "Expected \(noun)\(forPath) but found \(text)",
-                codingPath: rendered
-            )
+            let issue = JSONDecodingIssue(problem: .notAnInteger(text: text), expected: type)
             return .dataCorrupted(
                 .init(
                     codingPath: path,
                     debugDescription: "Parsed JSON number <\(text)> does not fit in \(type).",
-                    underlyingError: message
+                    underlyingError: issue
                 )
             )
         }
@@ -1235,19 +1244,14 @@ extension JSONDecodingContext {
     /// - Parameters:
     ///   - key: The key.
     ///   - path: The coding path of the object.
-    /// - Returns: `DecodingError.keyNotFound` carrying `Missing field "<path>"`.
+    /// - Returns: `DecodingError.keyNotFound`, described as `Missing field "<path>"`.
     static func keyNotFound(_ key: any CodingKey, in path: JSONCodingPath) -> DecodingError {
-        let rendered = path.rendered(appending: key)
-        return .keyNotFound(
+        .keyNotFound(
             key,
             .init(
                 codingPath: path.keys,
-                debugDescription: "No value associated with key \(key) (\"\(key.stringValue)\").",
-                underlyingError: JSONError(
-                    kind: .decoding,
-                    description: "Missing field \"\(rendered)\"",
-                    codingPath: rendered
-                )
+                debugDescription: "No value associated with the key.",
+                underlyingError: JSONDecodingIssue(problem: .missingKey, expected: Any.self)
             )
         )
     }
@@ -1368,8 +1372,12 @@ extension JSONDecodingContext {
 /// Found by comparing metatypes, which is cheap even in unspecialized generic code (unlike creating a `T?`,
 /// which needs generic metadata looked up at run time).
 enum JSONScalarKind {
-    case double, string, int, bool, float, int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8, int128
-    case uint128, doubleArray, floatArray, intArray, stringArray
+    /// `Double`, `String`, `Int`, `Bool`, `Float`.
+    case double, string, int, bool, float
+    /// The other integer types.
+    case int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8, int128, uint128
+    /// `[Double]`, `[Float]`, `[Int]`, `[String]`.
+    case doubleArray, floatArray, intArray, stringArray
 
     /// The kind of `T`, or `nil` if `T` is not one of these types.
     /// - Parameter type: The type.
@@ -1438,6 +1446,12 @@ struct LitJSONDecoder: Decoder, SingleValueDecodingContainer {
 
     /// Always empty.
     var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    /// The JSON type of the value.
+    ///
+    /// For types that accept several JSON types (a free-form JSON value): `(decoder as? LitJSONDecoder)?.jsonKind`
+    /// tells which container to ask for, where probing with `try?` would throw and drop an error per attempt.
+    var jsonKind: JSONNode.Kind { context.tape[index].kind }
 
     /// The value as an object.
     /// - Parameter type: The keys.
@@ -1524,7 +1538,7 @@ struct LitJSONDecoder: Decoder, SingleValueDecodingContainer {
 /// per container, so that decoding every member is linear rather than quadratic.
 final class JSONKeyTable {
     /// Tape index of a key node plus one; 0 for an empty slot.
-    private var slots: [Int32]
+    private let slots: [Int32]
     /// `slots.count - 1` (a power of two minus one).
     private let mask: Int
 
@@ -1538,8 +1552,8 @@ final class JSONKeyTable {
         while size < count * 2 {
             size <<= 1
         }
-        slots = [Int32](repeating: 0, count: size)
-        mask = size - 1
+        var slots = [Int32](repeating: 0, count: size)
+        let mask = size - 1
         var member = object + 1
         let end = Int(context.tape[object].next)
         while member < end {
@@ -1556,6 +1570,8 @@ final class JSONKeyTable {
             }
             member = Int(context.tape[member + 1].next)
         }
+        self.slots = slots
+        self.mask = mask
     }
 
     /// The tape index of the key node for `key`, if present.
@@ -1894,17 +1910,12 @@ struct LitUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     /// - Parameter type: The type that was wanted.
     /// - Returns: `DecodingError.valueNotFound`.
     private func atEnd(_ type: Any.Type) -> DecodingError {
-        let elementPath = path.appending(index: currentIndex)
-        let rendered = elementPath.rendered
-        let message =
-            "Expected another element at \"\(rendered)\" but the array has only \(count!) element"
-            + (count == 1 ? "" : "s")
-        return .valueNotFound(
+        .valueNotFound(
             type,
             .init(
-                codingPath: elementPath.keys,
+                codingPath: path.appending(index: currentIndex).keys,
                 debugDescription: "Unkeyed container is at end.",
-                underlyingError: JSONError(kind: .decoding, description: message, codingPath: rendered)
+                underlyingError: JSONDecodingIssue(problem: .arrayEnd(count: count!), expected: type)
             )
         )
     }

@@ -63,7 +63,11 @@ public struct JSONError: Error, Sendable, CustomStringConvertible {
             if let inner = Self.underlying(of: error) {
                 return inner
             }
-            return JSONError(kind: .decoding, description: describe(error), codingPath: path(of: error))
+            let path = path(of: error)
+            if let issue = Self.issue(of: error) {
+                return JSONError(kind: .decoding, description: issue.message(at: path), codingPath: path)
+            }
+            return JSONError(kind: .decoding, description: describe(error), codingPath: path)
         }
         if let error = error as? EncodingError {
             if case .invalidValue(_, let context) = error, let inner = context.underlyingError as? JSONError {
@@ -108,6 +112,9 @@ public struct JSONError: Error, Sendable, CustomStringConvertible {
         if let inner = underlying(of: error) {
             return inner.description
         }
+        if let issue = issue(of: error) {
+            return issue.message(at: path(of: error))
+        }
         switch error {
         case .keyNotFound(let key, let context):
             return "Missing field \"\(render(context.codingPath + [key]))\""
@@ -138,6 +145,19 @@ public struct JSONError: Error, Sendable, CustomStringConvertible {
         case .keyNotFound(_, let context), .valueNotFound(_, let context), .typeMismatch(_, let context),
             .dataCorrupted(let context):
             return context.underlyingError as? JSONError
+        @unknown default:
+            return nil
+        }
+    }
+
+    /// The `JSONDecodingIssue` carried as the underlying error of a `DecodingError` this module threw, if any.
+    /// - Parameter error: A decoding error.
+    /// - Returns: The carried issue, or `nil`.
+    private static func issue(of error: DecodingError) -> JSONDecodingIssue? {
+        switch error {
+        case .keyNotFound(_, let context), .valueNotFound(_, let context), .typeMismatch(_, let context),
+            .dataCorrupted(let context):
+            return context.underlyingError as? JSONDecodingIssue
         @unknown default:
             return nil
         }
@@ -190,19 +210,13 @@ public struct JSONError: Error, Sendable, CustomStringConvertible {
         switch type {
         case is Double.Type, is Float.Type: return "a number"
         case is Int.Type, is Int8.Type, is Int16.Type, is Int32.Type, is Int64.Type, is UInt.Type, is UInt8.Type,
-            is UInt16.Type, is UInt32.Type, is UInt64.Type:
+            is UInt16.Type, is UInt32.Type, is UInt64.Type, is Int128.Type, is UInt128.Type:
             return "an integer"
         case is String.Type, is Character.Type, is Substring.Type: return "a string"
         case is Bool.Type: return "a boolean"
         case is [String: Any].Type: return "an object"
         case is [Any].Type: return "an array"
-        default:
-            if #available(macOS 15.0, *) {
-                if type is Int128.Type || type is UInt128.Type {
-                    return "an integer"
-                }
-            }
-            return "a value of type \(type)"
+        default: return "a value of type \(type)"
         }
     }
 
@@ -308,19 +322,38 @@ enum JSONCodingPath {
 
     /// The keys from the top level down.
     var keys: [any CodingKey] {
-        var result: [any CodingKey] = []
+        var depth = 0
         var node = self
         while true {
             switch node {
-            case .root:
-                return result.reversed()
-            case .key(let key, let parent):
-                result.append(key)
+            case .root: break
+            case .key(_, let parent), .index(_, let parent):
+                depth += 1
                 node = parent
-            case .index(let index, let parent):
-                result.append(JSONIndexKey(index))
-                node = parent
+                continue
             }
+            break
+        }
+        if depth == 0 {
+            return []
+        }
+        return [any CodingKey](unsafeUninitializedCapacity: depth) { buffer, count in
+            var position = depth
+            var node = self
+            while position > 0 {
+                position -= 1
+                switch node {
+                case .root:
+                    preconditionFailure("coding path shorter than its depth")
+                case .key(let key, let parent):
+                    (buffer.baseAddress! + position).initialize(to: key)
+                    node = parent
+                case .index(let index, let parent):
+                    (buffer.baseAddress! + position).initialize(to: JSONIndexKey(index))
+                    node = parent
+                }
+            }
+            count = depth
         }
     }
 
@@ -334,5 +367,49 @@ enum JSONCodingPath {
     /// - Returns: The rendered path.
     func rendered(appending key: any CodingKey) -> String {
         JSONError.render(keys + [key])
+    }
+}
+
+/// What went wrong in a `DecodingError` thrown by `LitJSONDecoder`, kept as its underlying error so that the
+/// client-facing message is rendered only when needed (most such errors are thrown and dropped by `try?`).
+struct JSONDecodingIssue: Error {
+    /// The kinds of problem.
+    enum Problem {
+        /// The value has another JSON type.
+        case mismatch(found: JSONNode.Kind)
+        /// A number that does not fit; `range` says what would (e.g. `between -128 and 127`).
+        case outOfRange(text: String, range: String)
+        /// A number with a fraction where an integer was wanted.
+        case notAnInteger(text: String)
+        /// A required member is absent.
+        case missingKey
+        /// An array has fewer elements than the type reads.
+        case arrayEnd(count: Int)
+    }
+
+    /// The problem.
+    let problem: Problem
+    /// The Swift type that was wanted.
+    let expected: Any.Type
+
+    /// The message for a client.
+    /// - Parameter path: The rendered coding path of the value (for `missingKey`, including the key).
+    /// - Returns: E.g. `Expected a number for "input" but found a string`.
+    func message(at path: String) -> String {
+        let noun = JSONError.noun(for: expected)
+        let forPath = path.isEmpty ? "" : " for \"\(path)\""
+        switch problem {
+        case .mismatch(let found):
+            return "Expected \(noun)\(forPath) but found \(found.noun)"
+        case .outOfRange(let text, let range):
+            return "Expected \(noun) \(range)\(forPath) but found \(text)"
+        case .notAnInteger(let text):
+            return "Expected \(noun)\(forPath) but found \(text)"
+        case .missingKey:
+            return "Missing field \"\(path)\""
+        case .arrayEnd(let count):
+            return "Expected another element at \"\(path)\" but the array has only \(count) element"
+                + (count == 1 ? "" : "s")
+        }
     }
 }
