@@ -15,6 +15,8 @@ struct Example: ParsableCommand {
 
     enum Model: String, ExpressibleByArgument, CaseIterable {
         case square, sleep
+        case tinyLM = "tiny-lm"
+        case embed
     }
 
     @Option(help: "Address to listen on.")
@@ -29,7 +31,13 @@ struct Example: ParsableCommand {
     @Option(help: "Predict workers per device.")
     var workers = 1
 
-    @Option(help: "The model: square (x², LitServe's example) or sleep (x², sleeping --predict-delay-ms per batch).")
+    @Option(
+        help: """
+            The model: square (x², LitServe's example), sleep (x², sleeping --predict-delay-ms per batch), \
+            tiny-lm (a small text generator: NDJSON tokens on /predict, OpenAI chat on /v1/chat/completions) or \
+            embed (a hashing text embedding: OpenAI /v1/embeddings, and /predict).
+            """
+    )
     var model: Model = .square
 
     @Option(help: "The most requests per predict(batch:) call.")
@@ -46,6 +54,9 @@ struct Example: ParsableCommand {
 
     @Option(help: "For --model sleep: milliseconds each batch takes.")
     var predictDelayMs = 10.0
+
+    @Option(help: "For --model tiny-lm: milliseconds before each generated token.")
+    var tokenDelayMs = 0.0
 
     @Option(help: "PEM certificate chain: serve HTTPS (with --tls-key).")
     var tlsCert: String?
@@ -64,7 +75,7 @@ struct Example: ParsableCommand {
         if let ioThreads, ioThreads < 1 { throw ValidationError("--io-threads must be at least 1") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
-        guard batchTimeoutMs >= 0, timeoutMs >= 0, predictDelayMs >= 0 else {
+        guard batchTimeoutMs >= 0, timeoutMs >= 0, predictDelayMs >= 0, tokenDelayMs >= 0 else {
             throw ValidationError("times must not be negative")
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
@@ -87,26 +98,81 @@ struct Example: ParsableCommand {
             tls: tls
         )
         let batchTimeout = Duration.microseconds(Int64(batchTimeoutMs * 1000))
-        let api: LitEndpoint
+        let tokenDelay = Duration.microseconds(Int64(tokenDelayMs * 1000))
+        let endpoints: [LitEndpoint]
+        let examples: [String]
         switch model {
         case .square:
-            api = LitEndpoint(SquareAPI(), maxBatchSize: maxBatchSize, batchTimeout: batchTimeout,
-                              workersPerDevice: workers)
+            endpoints = [
+                LitEndpoint(
+                    SquareAPI(),
+                    maxBatchSize: maxBatchSize,
+                    batchTimeout: batchTimeout,
+                    workersPerDevice: workers
+                )
+            ]
+            examples = [#"curl -X POST URL/predict -d '{"input": 4.0}'"#]
         case .sleep:
-            api = LitEndpoint(
-                SleepAPI(delay: .microseconds(Int64(predictDelayMs * 1000))),
-                maxBatchSize: maxBatchSize,
-                batchTimeout: batchTimeout,
-                workersPerDevice: workers
-            )
+            endpoints = [
+                LitEndpoint(
+                    SleepAPI(delay: .microseconds(Int64(predictDelayMs * 1000))),
+                    maxBatchSize: maxBatchSize,
+                    batchTimeout: batchTimeout,
+                    workersPerDevice: workers
+                )
+            ]
+            examples = [#"curl -X POST URL/predict -d '{"input": 4.0}'"#]
+        case .tinyLM:
+            endpoints = [
+                LitEndpoint(
+                    TinyLMAPI(tokenDelay: tokenDelay),
+                    maxBatchSize: maxBatchSize,
+                    batchTimeout: batchTimeout,
+                    workersPerDevice: workers
+                ),
+                .openAIChat(
+                    TinyLMChatAPI(tokenDelay: tokenDelay),
+                    model: "tiny-lm",
+                    maxBatchSize: maxBatchSize,
+                    batchTimeout: batchTimeout,
+                    workersPerDevice: workers
+                ),
+            ]
+            examples = [
+                #"curl -N -X POST URL/predict -d '{"prompt": "Alice was", "max_tokens": 16}'"#,
+                #"curl -N URL/v1/chat/completions -H 'Content-Type: application/json' "#
+                    + #"-d '{"model": "tiny-lm", "stream": true, "messages": [{"role": "user", "content": "Down the"}]}'"#,
+            ]
+        case .embed:
+            endpoints = [
+                .openAIEmbeddings(
+                    EmbedAPI(),
+                    model: "embed",
+                    maxBatchSize: maxBatchSize,
+                    batchTimeout: batchTimeout,
+                    workersPerDevice: workers
+                ),
+                LitEndpoint(
+                    EmbedPredictAPI(),
+                    maxBatchSize: maxBatchSize,
+                    batchTimeout: batchTimeout,
+                    workersPerDevice: workers
+                ),
+            ]
+            examples = [
+                #"curl URL/v1/embeddings -H 'Content-Type: application/json' "#
+                    + #"-d '{"model": "embed", "input": "a white rabbit"}'"#
+            ]
         }
         do {
-            let server = try LitServer(endpoints: [api], configuration: configuration)
+            let server = try LitServer(endpoints: endpoints, configuration: configuration)
             let running = try server.start(host: host, port: port)
             let shownHost = host.contains(":") ? "[\(host)]" : host
             let url = "\(tls == nil ? "http" : "https")://\(shownHost):\(running.port)"
             say("LitUV serving model '\(model.rawValue)' on \(url)")
-            say("  try: curl -X POST \(url)/predict -d '{\"input\": 4.0}'")
+            for example in examples {
+                say("  try: " + example.replacing("URL", with: url))
+            }
             try running.wait()
             say("LitUV stopped")
         } catch {

@@ -201,6 +201,8 @@ struct ShutdownTests {
 
     @Test func idleKeepAliveConnectionsAreClosedOnShutdown() throws {
         let running = try server().start(host: "127.0.0.1", port: 0)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !running.isReady && ContinuousClock.now < deadline { usleep(1_000) }
         let clients = try (0..<16).map { _ in try TestClient(port: running.port) }
         for client in clients { #expect(try client.request("GET", "/health").status == 200) }
         running.shutdown()

@@ -57,7 +57,8 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
                 try emit(output, to: streams[index], api: api)
             }
         } catch {
-            let message = (error as? HTTPError)?.detail ?? "Internal server error"
+            let message =
+                (error as? HTTPError)?.detail ?? (error as? OpenAIError)?.message ?? "Internal server error"
             let failure = answer(for: error, hook: "predict")
             for stream in streams where !stream.finished { fail(stream, response: failure, message: message) }
             return
