@@ -61,8 +61,8 @@ func predictBody(_ input: Double) -> String { #"{"input": \#(input)}"# }
 
 /// Runs `count` requests concurrently, each on its own connection; returns (input, response) pairs.
 func concurrentPredictions(port: Int, count: Int, path: String = "/predict") throws -> [(Double, TestResponse)] {
-    let results = Mutex<[(Double, TestResponse)]>([])
-    let errors = Mutex<[String]>([])
+    let results = Locked<[(Double, TestResponse)]>([])
+    let errors = Locked<[String]>([])
     let threads = (0..<count).map { index in
         Thread {
             do {

@@ -143,14 +143,14 @@ struct ReverseDelaySquareAPI: LitAPI {
 
 /// Thread-safe collection of failure messages from client threads.
 final class FailureLog: Sendable {
-    private let messages = Mutex<[String]>([])
+    private let messages = Locked<[String]>([])
     func record(_ message: String) { messages.withLock { $0.append(message) } }
     var all: [String] { messages.withLock { $0 } }
 }
 
 /// A thread-safe counter.
 final class Counter: Sendable {
-    private let storage = Mutex<Int>(0)
+    private let storage = Locked<Int>(0)
     func increment() { storage.withLock { $0 += 1 } }
     var value: Int { storage.withLock { $0 } }
 }

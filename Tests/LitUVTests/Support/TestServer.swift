@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Testing
 
@@ -90,4 +91,20 @@ func withRunningServer<R>(
     #expect(running.loopCloseStatuses.count == server.configuration.ioThreads)
     #expect(running.loopCloseStatuses.allSatisfy { $0 == 0 }, "uv_loop_close must return 0 on every loop")
     return result
+}
+
+/// A value behind an `NSLock`, for test threads. (ThreadSanitizer on Linux does not see `Synchronization.Mutex`'s
+/// futex and would report accesses under it as races; a pthread mutex it understands.)
+final class Locked<Value>: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: `value` is only touched while `lock` is held.
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
 }
