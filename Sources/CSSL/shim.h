@@ -42,9 +42,11 @@ static inline long CSSL_SSL_session_reused(const SSL *ssl) {
 static inline const char *CSSL_SSL_get_servername(const SSL *ssl) {
     return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 }
-/// Options for LitUV's server contexts: no renegotiation, no compression, fresh ECDH keys.
+/// Options for LitUV's server contexts: no renegotiation, no compression, fresh ECDH keys, and the server's cipher
+/// order (AES-GCM first) except that a client preferring ChaCha20-Poly1305 (no AES hardware) gets it.
 static inline uint64_t CSSL_SERVER_OPTIONS(void) {
-    return SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_SINGLE_ECDH_USE;
+    return SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_SINGLE_ECDH_USE
+        | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_PRIORITIZE_CHACHA;
 }
 /// Modes: release idle connection buffers, allow a moved write buffer on retry.
 static inline long CSSL_SERVER_MODES(void) {

@@ -1,7 +1,8 @@
 /// How a server speaks TLS: the certificate chain and key, and the protocol floor.
 ///
-/// TLS 1.2 and 1.3 only, Mozilla "intermediate" cipher suites for TLS 1.2 (ECDHE with AES-GCM or ChaCha20-Poly1305),
-/// ALPN `http/1.1`, session resumption with tickets, renegotiation off. A certificate or key that cannot be read, or
+/// TLS 1.2 and 1.3 only, Mozilla "intermediate" cipher suites for TLS 1.2 (ECDHE with AES-GCM or ChaCha20-Poly1305)
+/// in the server's order (ChaCha20 for clients that prefer it), ALPN `http/1.1`, session resumption with tickets,
+/// renegotiation off, close_notify on every close of an established session. A certificate or key that cannot be read, or
 /// a key that does not match the certificate, is a startup error that names the file and OpenSSL's reason.
 public struct TLSConfiguration: Sendable {
     /// PEM data, from a file or in memory.

@@ -17,6 +17,9 @@ final class TLSConnection: ByteStream, TCPConnectionHandler {
     private var plaintextOut = ByteBuffer()
     private var handshaking = true
     private var closed = false
+    /// OpenSSL reported a fatal error: the session must not send anything more (no close_notify either).
+    private var failed = false
+    private var closeNotifySent = false
     /// A timer the HTTP layer asked for during the handshake, applied once it completes.
     private var deferredTimer: UInt64?
     /// The server name the client asked for (SNI), once the handshake completed.
@@ -74,6 +77,7 @@ final class TLSConnection: ByteStream, TCPConnectionHandler {
                 let error = SSL_get_error(ssl, written)
                 if error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE {
                     TLSContext.clearErrors()
+                    failed = true
                     closeNow()
                     return
                 }
@@ -88,16 +92,29 @@ final class TLSConnection: ByteStream, TCPConnectionHandler {
     func closeAfterFlush() {
         guard !closed else { return }
         flush()
-        if !handshaking {
-            _ = SSL_shutdown(ssl)  // queue close_notify
-            TLSContext.clearErrors()
-            drainCiphertext()
-        }
+        queueCloseNotify()
         tcp.closeAfterFlush()
     }
 
+    /// Closes at once. An established session still says goodbye with close_notify, best effort: the alert is
+    /// offered to the kernel (`uv_try_write`, which an idle socket takes at once) before the socket closes, so a
+    /// graceful shutdown or a timeout is not mistaken for a truncation attack by the client.
     func closeNow() {
+        if !closed {
+            closed = true  // from here on nothing reaches the HTTP layer but the close
+            queueCloseNotify()
+            tcp.flush()
+        }
         tcp.closeNow()
+    }
+
+    /// Queues close_notify once, when the handshake completed and no fatal error occurred.
+    private func queueCloseNotify() {
+        guard !handshaking, !failed, !closeNotifySent else { return }
+        closeNotifySent = true
+        _ = SSL_shutdown(ssl)
+        TLSContext.clearErrors()
+        drainCiphertext()
     }
 
     func setTimer(milliseconds: UInt64) {
@@ -124,6 +141,7 @@ final class TLSConnection: ByteStream, TCPConnectionHandler {
         while offset < bytes.count {
             let written = BIO_write(readBIO, bytes.baseAddress! + offset, Int32(clamping: bytes.count - offset))
             if written <= 0 {
+                failed = true
                 closeNow()
                 return
             }
@@ -182,6 +200,7 @@ final class TLSConnection: ByteStream, TCPConnectionHandler {
                 return
             default:
                 TLSContext.clearErrors()
+                failed = true
                 closeNow()
                 return
             }
@@ -220,7 +239,7 @@ final class TLSConnection: ByteStream, TCPConnectionHandler {
     }
 
     func connectionDidDrain() {
-        if !handshaking { handler?.connectionDidDrain() }
+        if !handshaking && !closed { handler?.connectionDidDrain() }
     }
 
     func connectionDidClose() {

@@ -13,7 +13,8 @@ final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     let handshakeTimeoutNanoseconds: UInt64
 
-    /// The Mozilla "intermediate" TLS 1.2 suites (ECDHE only); TLS 1.3 uses OpenSSL's defaults.
+    /// The Mozilla "intermediate" TLS 1.2 suites (ECDHE only), in the server's order of preference; TLS 1.3 uses
+    /// OpenSSL's defaults.
     static let tls12Ciphers =
         "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
         + "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
@@ -86,11 +87,23 @@ final class TLSContext: @unchecked Sendable {
         }
     }
 
+    /// A memory BIO holding its own copy of `bytes`. (`BIO_new_mem_buf` would only borrow them, and a
+    /// pointer from `withUnsafeBytes` is dead once the closure returns: in release builds the array can be freed
+    /// right after its last use, before OpenSSL reads it.)
+    private static func memoryBIO(copying bytes: [UInt8]) -> OpaquePointer? {
+        guard let bio = BIO_new(BIO_s_mem()) else { return nil }
+        let written = bytes.withUnsafeBytes { BIO_write(bio, $0.baseAddress, Int32(clamping: $0.count)) }
+        guard bytes.isEmpty || written == Int32(clamping: bytes.count) else {
+            BIO_free(bio)
+            return nil
+        }
+        return bio
+    }
+
     private func loadCertificateChain(_ source: TLSConfiguration.Source) throws(TLSError) {
         let where_ = "the certificate chain \(Self.describe(source))"
         let pem = try Self.readPEM(source, what: "certificate")
-        let bio = pem.withUnsafeBytes { BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }
-        guard let bio else { throw Self.error("loading \(where_)") }
+        guard let bio = Self.memoryBIO(copying: pem) else { throw Self.error("loading \(where_)") }
         defer { BIO_free(bio) }
         guard let leaf = PEM_read_bio_X509(bio, nil, nil, nil) else {
             throw Self.error("loading \(where_): no PEM certificate found")
@@ -110,8 +123,7 @@ final class TLSContext: @unchecked Sendable {
     private func loadPrivateKey(_ source: TLSConfiguration.Source, password: String?) throws(TLSError) {
         let where_ = "the private key \(Self.describe(source))"
         let pem = try Self.readPEM(source, what: "private key")
-        let bio = pem.withUnsafeBytes { BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }
-        guard let bio else { throw Self.error("loading \(where_)") }
+        guard let bio = Self.memoryBIO(copying: pem) else { throw Self.error("loading \(where_)") }
         defer { BIO_free(bio) }
         // With no callback, OpenSSL takes `u` as the NUL-terminated passphrase; an empty one for unencrypted keys.
         let key = (password ?? "").withCString { passphrase in
