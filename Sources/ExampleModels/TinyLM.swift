@@ -312,8 +312,8 @@ public struct TinyLMAPI: LitStreamingAPI {
     public mutating func setup(device: Device) throws { model = TinyLM() }
 
     public func decodeRequest(_ request: Request, context: RequestContext) throws -> Input {
-        if let maxTokens = request.maxTokens, !(1...4096).contains(maxTokens) {
-            throw HTTPError(422, "max_tokens must be in 1...4096")
+        if let maxTokens = request.maxTokens, !(1...100_000).contains(maxTokens) {
+            throw HTTPError(422, "max_tokens must be in 1...100000")
         }
         if let temperature = request.temperature, !(0...2).contains(temperature) {
             throw HTTPError(422, "temperature must be in 0...2")
@@ -370,7 +370,7 @@ public struct TinyLMChatAPI: ChatCompletionAPI {
         let promptTokens = request.messages.reduce(0) { $0 + TinyLMChatAPI.words(in: $1.text) }
         let seed = request.seed.map { UInt64(bitPattern: Int64($0)) } ?? TinyLM.fnv1a(prompt)
         let options = TinyLM.Options(
-            maxTokens: min(request.tokenLimit ?? 64, 4096),
+            maxTokens: min(request.tokenLimit ?? 64, 100_000),
             temperature: request.temperature ?? 1.0,
             seed: seed,
             stop: request.stop
