@@ -47,12 +47,8 @@ struct HTTPResponseParser {
         case other, contentLength, transferEncoding, connection
     }
 
-    private static let versionPrefix: [UInt8] = Array("HTTP/1.".utf8)
-    private static let names: [(bytes: [UInt8], field: Field)] = [
-        (Array("content-length".utf8), .contentLength),
-        (Array("transfer-encoding".utf8), .transferEncoding),
-        (Array("connection".utf8), .connection),
-    ]
+    /// The length of "transfer-encoding", the longest field name that matters.
+    private static let longestFieldName = 17
     /// Longest value kept of a field that matters (for "chunked", "close" and the like, plus a little slack).
     private static let maxKeptValue = 128
     /// Longest head accepted (status line plus fields); a longer one is an error, not a memory leak.
@@ -64,8 +60,10 @@ struct HTTPResponseParser {
     private var status = 0
     private var headBytes = 0
     private var field: Field = .other
-    /// Bit i set while `names[i]` still matches the field name seen so far.
-    private var candidates: UInt8 = 0
+    /// The start of the current field name, lowercased (at most `longestFieldName + 1` bytes are kept).
+    private var name: [UInt8] = []
+    /// The full length of the current field name.
+    private var nameLength = 0
     private var value: [UInt8] = []
     private var contentLength: Int? = nil
     private var chunked = false
@@ -80,6 +78,7 @@ struct HTTPResponseParser {
     init(headRequests: Bool = false) {
         expectsNoBody = headRequests
         value.reserveCapacity(Self.maxKeptValue)
+        name.reserveCapacity(Self.longestFieldName + 1)
     }
 
     /// True between responses (nothing of the next one seen yet).
@@ -101,9 +100,11 @@ struct HTTPResponseParser {
             switch step {
             case .version:
                 let b = bytes[i]
-                if index < Self.versionPrefix.count {
-                    guard b == Self.versionPrefix[index] else { throw ResponseParseError(description: "bad status line") }
-                } else if index == Self.versionPrefix.count {
+                if index < 7 {
+                    guard b == Self.versionByte(index) else {
+                        throw ResponseParseError(description: "bad status line")
+                    }
+                } else if index == 7 {
                     guard b == UInt8(ascii: "0") || b == UInt8(ascii: "1") else {
                         throw ResponseParseError(description: "unsupported HTTP version")
                     }
@@ -133,15 +134,14 @@ struct HTTPResponseParser {
                 if index == 3 { step = .reason }
 
             case .reason:
-                while i < end && bytes[i] != UInt8(ascii: "\r") && bytes[i] != UInt8(ascii: "\n") {
-                    i += 1
-                    headBytes += 1
+                guard let cr = firstIndex(of: UInt8(ascii: "\r"), in: bytes, from: i) else {
+                    headBytes += end - i
+                    i = end
+                    break
                 }
-                guard i < end else { break }
-                if bytes[i] == UInt8(ascii: "\n") { throw ResponseParseError(description: "bare LF in status line") }
+                headBytes += cr + 1 - i
+                i = cr + 1
                 step = .statusLF
-                i += 1
-                headBytes += 1
 
             case .statusLF:
                 guard bytes[i] == UInt8(ascii: "\n") else { throw ResponseParseError(description: "bare CR") }
@@ -153,63 +153,52 @@ struct HTTPResponseParser {
                 let b = bytes[i]
                 if b == UInt8(ascii: "\r") {
                     step = .finalLF
+                    i += 1
+                    headBytes += 1
                 } else {
                     guard b != UInt8(ascii: "\n"), b != UInt8(ascii: " "), b != UInt8(ascii: "\t") else {
                         throw ResponseParseError(description: "malformed header line")
                     }
                     step = .name
-                    index = 0
-                    candidates = (1 << Self.names.count) - 1
-                    field = .other
-                    continue  // the name step looks at this byte
+                    name.removeAll(keepingCapacity: true)
+                    nameLength = 0
                 }
-                i += 1
-                headBytes += 1
 
             case .name:
-                while i < end {
-                    let b = bytes[i]
-                    if b == UInt8(ascii: ":") { break }
-                    guard b > 0x20, b < 0x7F else { throw ResponseParseError(description: "bad header name") }
-                    if candidates != 0 {
-                        let lower = (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) ? b | 0x20 : b
-                        for (n, name) in Self.names.enumerated() where candidates & (1 << n) != 0 {
-                            if index >= name.bytes.count || name.bytes[index] != lower {
-                                candidates &= ~(1 << UInt8(n))
-                            }
-                        }
+                // Find the colon; keep (lowercased) only as much of the name as a field that matters can have.
+                let colon = firstIndex(of: UInt8(ascii: ":"), in: bytes, from: i) ?? end
+                // A whole name of another length than the three that matter need not be looked at.
+                let skip = colon < end && nameLength == 0 && !Self.isInterestingLength(colon - i)
+                let take = skip ? 0 : min(colon - i, Self.longestFieldName + 1 - name.count)
+                if take > 0 {
+                    for k in i..<(i + take) {
+                        let b = bytes[k]
+                        guard b > 0x20, b < 0x7F else { throw ResponseParseError(description: "bad header name") }
+                        name.append((b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) ? b | 0x20 : b)
                     }
-                    index += 1
-                    i += 1
-                    headBytes += 1
                 }
+                nameLength += colon - i
+                headBytes += colon - i
+                i = colon
                 guard i < end else { break }
-                field = .other
-                for (n, name) in Self.names.enumerated()
-                where candidates & (1 << n) != 0 && name.bytes.count == index {
-                    field = name.field
-                }
+                field = identifyField()
                 value.removeAll(keepingCapacity: true)
                 step = .value
                 i += 1
                 headBytes += 1
 
             case .value:
-                while i < end {
-                    let b = bytes[i]
-                    if b == UInt8(ascii: "\r") || b == UInt8(ascii: "\n") { break }
-                    if field != .other {
-                        guard value.count < Self.maxKeptValue else {
-                            throw ResponseParseError(description: "header value too long")
-                        }
-                        value.append(b)
+                let cr = firstIndex(of: UInt8(ascii: "\r"), in: bytes, from: i) ?? end
+                if field != .other && cr > i {
+                    guard value.count + (cr - i) <= Self.maxKeptValue else {
+                        throw ResponseParseError(description: "header value too long")
                     }
-                    i += 1
-                    headBytes += 1
+                    for k in i..<cr { value.append(bytes[k]) }
                 }
+                headBytes += cr - i
+                i = cr
                 guard i < end else { break }
-                if bytes[i] == UInt8(ascii: "\n") { throw ResponseParseError(description: "bare LF in header") }
-                try noteField()
+                if field != .other { try noteField() }
                 step = .fieldLF
                 i += 1
                 headBytes += 1
@@ -349,6 +338,10 @@ struct HTTPResponseParser {
             Self.forEachToken(in: value, from: start) { last = $0 }
             chunked = last.map { Self.equalsLowercase(value, $0, Self.chunkedToken) } ?? false
         case .connection:
+            if start == 0 && Self.equalsLowercase(value, 0..<value.count, Self.keepAliveToken) {
+                keepAlive = true
+                return
+            }
             Self.forEachToken(in: value, from: start) { token in
                 if Self.equalsLowercase(value, token, Self.closeToken) { close = true }
                 if Self.equalsLowercase(value, token, Self.keepAliveToken) { keepAlive = true }
@@ -400,6 +393,44 @@ struct HTTPResponseParser {
         keepAlive = false
         remaining = 0
         minorVersion = 1
+    }
+
+    /// The i-th byte of "HTTP/1." (i < 7).
+    @inline(__always)
+    private static func versionByte(_ i: Int) -> UInt8 {
+        switch i {
+        case 0: UInt8(ascii: "H")
+        case 1, 2: UInt8(ascii: "T")
+        case 3: UInt8(ascii: "P")
+        case 4: UInt8(ascii: "/")
+        case 5: UInt8(ascii: "1")
+        default: UInt8(ascii: ".")
+        }
+    }
+
+    /// Whether a field name of this length may be one that matters.
+    @inline(__always)
+    private static func isInterestingLength(_ length: Int) -> Bool {
+        length == 10 || length == 14 || length == 17
+    }
+
+    /// Which field the name just read is (only the three that matter are told apart).
+    private func identifyField() -> Field {
+        switch nameLength {
+        case 10 where Self.equals(name, "connection"): .connection
+        case 14 where Self.equals(name, "content-length"): .contentLength
+        case 17 where Self.equals(name, "transfer-encoding"): .transferEncoding
+        default: .other
+        }
+    }
+
+    /// Whether `bytes` (already lowercase) spell `literal`.
+    private static func equals(_ bytes: [UInt8], _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        return literal.withUTF8Buffer { expected in
+            for k in 0..<expected.count where bytes[k] != expected[k] { return false }
+            return true
+        }
     }
 
     private static func hexValue(_ b: UInt8) -> UInt8? {

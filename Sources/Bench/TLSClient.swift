@@ -18,7 +18,8 @@ struct TLSClientError: Error, CustomStringConvertible {
         if code != 0 {
             var text = [CChar](repeating: 0, count: 256)
             ERR_error_string_n(code, &text, text.count)
-            message += ": " + String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            message +=
+                ": " + String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
         ERR_clear_error()
         return TLSClientError(description: message)
