@@ -403,22 +403,7 @@ func withRunningListeners<R>(
     _ listeners: [LitServer.Listener],
     _ body: (RunningServer) throws -> R
 ) throws -> R {
-    let running = try server.start(listeners: listeners)
-    let deadline = ContinuousClock.now + .seconds(10)
-    while !running.isReady && ContinuousClock.now < deadline { usleep(1_000) }
-    let result: R
-    do {
-        result = try body(running)
-    } catch {
-        running.shutdown()
-        try? running.wait()
-        throw error
-    }
-    running.shutdown()
-    try running.wait()
-    #expect(running.loopCloseStatuses.count == server.configuration.ioThreads)
-    #expect(running.loopCloseStatuses.allSatisfy { $0 == 0 }, "uv_loop_close must return 0 on every loop")
-    return result
+    try withStartedServer(server, start: { try server.start(listeners: listeners) }, body)
 }
 
 /// The error `start` threw for `tls`, or nil when the server started (it is stopped again at once).

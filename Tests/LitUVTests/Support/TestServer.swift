@@ -73,7 +73,18 @@ func withRunningServer<R>(
     waitForReady: Bool = true,
     _ body: (RunningServer) throws -> R
 ) throws -> R {
-    let running = try server.start(host: "127.0.0.1", port: 0)
+    try withStartedServer(server, waitForReady: waitForReady, start: { try server.start(host: "127.0.0.1", port: 0) }, body)
+}
+
+/// Starts `server` with `start`, optionally waits until it is ready, runs `body`, shuts down, and checks that every
+/// loop closed cleanly (`uv_loop_close` returned 0).
+func withStartedServer<R>(
+    _ server: LitServer,
+    waitForReady: Bool = true,
+    start: () throws -> RunningServer,
+    _ body: (RunningServer) throws -> R
+) throws -> R {
+    let running = try start()
     if waitForReady {
         let deadline = ContinuousClock.now + .seconds(10)
         while !running.isReady && ContinuousClock.now < deadline { usleep(1_000) }
