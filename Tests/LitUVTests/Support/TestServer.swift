@@ -73,7 +73,12 @@ func withRunningServer<R>(
     waitForReady: Bool = true,
     _ body: (RunningServer) throws -> R
 ) throws -> R {
-    try withStartedServer(server, waitForReady: waitForReady, start: { try server.start(host: "127.0.0.1", port: 0) }, body)
+    try withStartedServer(
+        server,
+        waitForReady: waitForReady,
+        start: { try server.start(host: "127.0.0.1", port: 0) },
+        body
+    )
 }
 
 /// Starts `server` with `start`, optionally waits until it is ready, runs `body`, shuts down, and checks that every
