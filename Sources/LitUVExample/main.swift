@@ -67,6 +67,12 @@ struct Example: ParsableCommand {
     @Option(help: "Passphrase of an encrypted --tls-key.")
     var tlsKeyPassword: String?
 
+    @Flag(
+        name: .customLong("inline"),
+        help: "Run the model on the I/O loops instead of predict workers (square, sleep, embed; no batching)."
+    )
+    var runsInline = false
+
     @Flag(help: "Enable POST /shutdown (key from LIT_SHUTDOWN_API_KEY, else generated and printed).")
     var enableShutdownAPI = false
 
@@ -79,6 +85,10 @@ struct Example: ParsableCommand {
             throw ValidationError("times must not be negative")
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
+        if runsInline {
+            guard model != .tinyLM else { throw ValidationError("--inline: tiny-lm streams, which needs workers") }
+            guard maxBatchSize == 1 else { throw ValidationError("--inline answers one request at a time") }
+        }
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
@@ -99,7 +109,7 @@ struct Example: ParsableCommand {
         )
         let batchTimeout = Duration.microseconds(Int64(batchTimeoutMs * 1000))
         let tokenDelay = Duration.microseconds(Int64(tokenDelayMs * 1000))
-        let endpoints: [LitEndpoint]
+        var endpoints: [LitEndpoint]
         let examples: [String]
         switch model {
         case .square:
@@ -108,7 +118,8 @@ struct Example: ParsableCommand {
                     SquareAPI(),
                     maxBatchSize: maxBatchSize,
                     batchTimeout: batchTimeout,
-                    workersPerDevice: workers
+                    workersPerDevice: workers,
+                    runsInline: runsInline
                 )
             ]
             examples = [#"curl -X POST URL/predict -d '{"input": 4.0}'"#]
@@ -118,7 +129,8 @@ struct Example: ParsableCommand {
                     SleepAPI(delay: .microseconds(Int64(predictDelayMs * 1000))),
                     maxBatchSize: maxBatchSize,
                     batchTimeout: batchTimeout,
-                    workersPerDevice: workers
+                    workersPerDevice: workers,
+                    runsInline: runsInline
                 )
             ]
             examples = [#"curl -X POST URL/predict -d '{"input": 4.0}'"#]
@@ -159,6 +171,9 @@ struct Example: ParsableCommand {
                     workersPerDevice: workers
                 ),
             ]
+            if runsInline {
+                for index in endpoints.indices { endpoints[index].runsInline = true }
+            }
             examples = [
                 #"curl URL/v1/embeddings -H 'Content-Type: application/json' "#
                     + #"-d '{"model": "embed", "input": "a white rabbit"}'"#

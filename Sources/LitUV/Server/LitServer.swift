@@ -98,6 +98,16 @@ public final class LitServer: Sendable {
             guard endpoint.devices >= 1 else {
                 throw .invalidConfiguration("devices of \(name) must be at least 1")
             }
+            if endpoint.runsInline {
+                guard !endpoint.isStreaming else {
+                    throw .invalidConfiguration("runsInline of \(name): streaming APIs run on predict workers")
+                }
+                guard endpoint.maxBatchSize == 1 else {
+                    throw .invalidConfiguration(
+                        "runsInline of \(name) answers one request at a time: maxBatchSize must be 1"
+                    )
+                }
+            }
         }
         // Paths: duplicates and collisions with built-in routes.
         _ = try Router(configuration: configuration, endpointPaths: endpoints.map(\.path))

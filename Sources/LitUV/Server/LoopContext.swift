@@ -152,7 +152,14 @@ final class LoopContext: HTTPRequestHandler {
         body: [UInt8],
         responder: HTTPResponder
     ) -> HTTPDispatch {
-        runtime.submit(endpoint: target, body: body, headers: headers, responder: responder, completions: completions)
+        runtime.submit(
+            endpoint: target,
+            body: body,
+            headers: headers,
+            responder: responder,
+            completions: completions,
+            loop: loop.index
+        )
     }
 
     private func methodNotAllowed(_ entry: Router.Entry) -> HTTPResponse {

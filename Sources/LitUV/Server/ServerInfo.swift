@@ -54,6 +54,7 @@ enum ServerInfo {
         var devices: Int
         var workers: Int
         var stream: Bool
+        var runs_inline: Bool
     }
 
     static func render(configuration: LitServer.Configuration, endpoints: [LitEndpointSettings]) -> [UInt8] {
@@ -77,8 +78,9 @@ enum ServerInfo {
                         batch_timeout: Double($0.batchTimeoutNanoseconds) / 1e9,
                         workers_per_device: $0.workersPerDevice,
                         devices: $0.devices,
-                        workers: $0.workerCount,
-                        stream: $0.isStreaming
+                        workers: $0.runsInline ? 0 : $0.workerCount,
+                        stream: $0.isStreaming,
+                        runs_inline: $0.runsInline
                     )
                 }
             )

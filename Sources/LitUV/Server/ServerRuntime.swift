@@ -75,6 +75,7 @@ final class ServerRuntime: @unchecked Sendable {
                 path: $0.path,
                 name: $0.name,
                 isStreaming: $0.isStreaming,
+                runsInline: $0.runsInline,
                 needsRequestHeaders: $0.needsRequestHeaders,
                 maxQueuedStreamBytes: $0.maxQueuedStreamBytes,
                 streamStallTimeoutNanoseconds: $0.streamStallTimeout.nanoseconds,
@@ -92,6 +93,7 @@ final class ServerRuntime: @unchecked Sendable {
                 EndpointContext(
                     endpoint: pair.0,
                     queueCapacity: configuration.maxQueueDepth,
+                    loopCount: configuration.ioThreads,
                     logger: configuration.logger,
                     statistics: pair.1
                 )
@@ -117,6 +119,7 @@ final class ServerRuntime: @unchecked Sendable {
         finished.enter()
         do throws(LitServerError) {
             try startLoops()
+            try setupInlineEndpoints()
             try bindListeners()
             try startWorkers()
             if configuration.handleSignals { try installSignalHandlers() }
@@ -147,6 +150,42 @@ final class ServerRuntime: @unchecked Sendable {
             loops.append(loop)
             contexts.append(context)
             try loop.start(name: "lituv-io\(index)")
+        }
+    }
+
+    /// Sets up each loop's copy of every inline endpoint, on the loop's thread, before any request can arrive.
+    private func setupInlineEndpoints() throws(LitServerError) {
+        for (index, endpoint) in endpoints.enumerated() {
+            guard let predictor = endpoint.inlinePredictor else { continue }
+            for context in contexts {
+                let loopIndex = context.loop.index
+                let result: Result<Void, SetupFailure> = onLoop(context.loop) {
+                    do {
+                        try predictor.setup(loop: loopIndex)
+                        return .success(())
+                    } catch {
+                        return .failure(SetupFailure(error: error))
+                    }
+                }
+                if case .failure(let failure) = result {
+                    logger.error(
+                        "setup failed for \(endpointSettings[index].name) on loop \(loopIndex): \(failure.error)"
+                    )
+                    throw .setupFailed(api: endpointSettings[index].name, failure.error)
+                }
+            }
+        }
+    }
+
+    /// Runs `teardown` on each loop's copy of every inline endpoint, on the loop's thread (after `stop()`, so no
+    /// prediction can start on it any more). Only loops whose copy was set up are visited; they are running.
+    private func tearDownInlineEndpoints() {
+        for endpoint in endpoints {
+            guard let predictor = endpoint.inlinePredictor else { continue }
+            for context in contexts.prefix(predictor.setUpCount) {
+                let box = UncheckedBox(context)
+                onLoop(context.loop) { predictor.teardown(loop: box.value.loop.index) }
+            }
         }
     }
 
@@ -221,6 +260,7 @@ final class ServerRuntime: @unchecked Sendable {
 
     private func abortStart() {
         for endpoint in endpoints { endpoint.stop() }
+        tearDownInlineEndpoints()
         for endpoint in endpoints { endpoint.join() }
         for loop in loops { loop.stop() }
         for loop in loops { loop.join() }
@@ -253,10 +293,21 @@ final class ServerRuntime: @unchecked Sendable {
         body: [UInt8],
         headers: [(name: String, value: String)],
         responder: HTTPResponder,
-        completions: CompletionSink
+        completions: CompletionSink,
+        loop: Int
     ) -> HTTPDispatch {
         let now = Monotonic.nanoseconds()
         let deadline = timeoutNanoseconds.map { now &+ $0 } ?? .max
+        if let predictor = endpoints[endpoint].inlinePredictor {
+            let context = RequestContext(
+                headers: headers,
+                path: endpointSettings[endpoint].path,
+                serverName: responder.serverName
+            )
+            return .respond(
+                predictor.respond(loop: loop, body: body, context: context, arrival: now, deadline: deadline)
+            )
+        }
         let job = Job(
             body: body,
             arrival: now,
@@ -406,6 +457,7 @@ final class ServerRuntime: @unchecked Sendable {
         }
         // 3. Workers finish; teardown runs on each; threads are joined.
         for endpoint in endpoints { endpoint.stop() }
+        tearDownInlineEndpoints()
         for endpoint in endpoints { endpoint.join() }
         // 4. Let the last answers reach the kernel (bounded), then close everything on every loop.
         let flushDeadline = Monotonic.nanoseconds() &+ 2_000_000_000
@@ -460,6 +512,11 @@ final class ServerRuntime: @unchecked Sendable {
         done.wait()
         return box.value!
     }
+}
+
+/// A setup error carried out of a loop thread (`any Error` is not a typed-throws `Failure` by itself).
+struct SetupFailure: Error {
+    let error: any Error
 }
 
 /// Carries a value across threads where a happens-before edge (a semaphore, a queue hand-off) already orders the

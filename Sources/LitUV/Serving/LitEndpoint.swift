@@ -27,6 +27,16 @@ public struct LitEndpoint: Sendable {
     public var maxQueuedStreamBytes: Int = 1 << 20
     /// For a streaming API: how long `emit` waits for a client that does not read before the stream fails.
     public var streamStallTimeout: Duration = .seconds(30)
+    /// Runs `decodeRequest`, `predict(_:)` and `encodeResponse` on the I/O loop that read the request, with no hand-off
+    /// to a predict worker and back. Default false.
+    ///
+    /// For models that answer in microseconds (a lookup, a small formula), where the two thread hops of the worker
+    /// path cost more than the model: each I/O loop gets its own copy of the API, set up on the loop's thread
+    /// before the server starts listening (a failing `setup` makes `start()` throw). Requests are answered one at a
+    /// time as they are read (`maxBatchSize` must be 1, and the endpoint must not stream); `workersPerDevice` is not
+    /// used. A slow model blocks every connection of its loop, so keep the worker path for anything that takes
+    /// longer than a few microseconds.
+    public var runsInline: Bool = false
     /// Whether the API asked for request headers in its `RequestContext`.
     let needsRequestHeaders: Bool
     /// Extra `GET` routes answered with fixed JSON (e.g. the OpenAI spec's `/v1/models`).
@@ -41,15 +51,18 @@ public struct LitEndpoint: Sendable {
     ///   - batchTimeout: The batch window, from the first request's arrival.
     ///   - workersPerDevice: Predict workers per device.
     ///   - devices: Devices (CPU indices) to spread workers over.
+    ///   - runsInline: Answer on the I/O loops instead of worker threads (see ``runsInline``).
     public init<API: LitAPI>(
         _ api: API,
         path: String = "/predict",
         maxBatchSize: Int = 1,
         batchTimeout: Duration = .zero,
         workersPerDevice: Int = 1,
-        devices: Int = 1
+        devices: Int = 1,
+        runsInline: Bool = false
     ) {
         self.path = path
+        self.runsInline = runsInline
         self.maxBatchSize = maxBatchSize
         self.batchTimeout = batchTimeout
         self.workersPerDevice = workersPerDevice
@@ -57,7 +70,10 @@ public struct LitEndpoint: Sendable {
         self.name = String(describing: API.self)
         self.needsRequestHeaders = API.needsRequestHeaders
         self.makeRuntime = { context in
-            WorkerPool(
+            if context.endpoint.runsInline {
+                return InlineRuntime(prototype: api, context: context)
+            }
+            return WorkerPool(
                 engine: PredictEngine(
                     prototype: api,
                     errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger)
@@ -134,6 +150,8 @@ public struct LitEndpoint: Sendable {
 struct EndpointContext: Sendable {
     let endpoint: LitEndpointSettings
     let queueCapacity: Int
+    /// The number of I/O loops (one inline copy of the API each).
+    let loopCount: Int
     let logger: Logger
     let statistics: EndpointStatistics
 }
@@ -143,6 +161,7 @@ struct LitEndpointSettings: Sendable {
     let path: String
     let name: String
     let isStreaming: Bool
+    let runsInline: Bool
     let needsRequestHeaders: Bool
     let maxQueuedStreamBytes: Int
     let streamStallTimeoutNanoseconds: UInt64
@@ -173,4 +192,10 @@ protocol EndpointRuntime: AnyObject, Sendable {
     func drainQueue() -> [Job]
     /// Waits for the worker threads (teardown has run when this returns).
     func join()
+    /// The inline side when the endpoint ``LitEndpoint/runsInline``, else nil.
+    var inlinePredictor: InlinePredictor? { get }
+}
+
+extension EndpointRuntime {
+    var inlinePredictor: InlinePredictor? { nil }
 }
