@@ -14,7 +14,11 @@ let litUVDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let litUVIdentity = litUVDirectory.lastPathComponent
 
 /// The internal benchmarks (parser, response encoder, queues, JSON) need LitUV's `@_spi(Benchmarks)` surface; they
-/// are built only once LitUV has it (see docs/PERFORMANCE.md for the list of declarations).
+/// are built only when LitUV has it (see docs/PERFORMANCE.md for the list of declarations).
+///
+/// SwiftPM caches the evaluation of this manifest keyed on this file's contents, not on the LitUV files read here: if
+/// the attribute is added to or removed from LitUV, run once with `swift package --manifest-cache none ...` (or
+/// edit this file) so that the target list is recomputed.
 let spiFiles = [
     "Sources/LitUV/HTTP/HTTPRequestParser.swift",
     "Sources/LitUV/HTTP/HTTPResponse.swift",

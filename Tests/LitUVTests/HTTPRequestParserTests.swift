@@ -1,6 +1,6 @@
 import Testing
 
-@testable import LitUV
+@_spi(Benchmarks) @testable import LitUV
 
 // MARK: - Drivers
 

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import LitUV
+@_spi(Benchmarks) @testable import LitUV
 
 // MARK: - Helpers
 

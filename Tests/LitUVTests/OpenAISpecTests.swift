@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import LitUV
+@_spi(Benchmarks) @testable import LitUV
 
 /// Emits the words of the last message one by one, optionally calling a tool or reporting usage.
 struct WordsChatAPI: ChatCompletionAPI {

@@ -1,7 +1,7 @@
 import Synchronization
 import Testing
 
-@testable import LitUV
+@_spi(Benchmarks) @testable import LitUV
 
 #if canImport(Glibc)
 import Glibc

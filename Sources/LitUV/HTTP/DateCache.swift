@@ -3,12 +3,12 @@ import Glibc
 #endif
 
 /// The `Date` header value (IMF-fixdate), recomputed at most once a second. One per event loop, loop thread only.
-struct DateCache: ~Copyable {
+@_spi(Benchmarks) public struct DateCache: ~Copyable {
     private var second: time_t = -1
     private var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 29 bytes used
     static let length = 29
 
-    init() {}
+    public init() {}
 
     private static let days: [StaticString] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months: [StaticString] = [

@@ -14,14 +14,14 @@
 // All ranges are byte offsets relative to the start of the buffer passed to the `parse` call that returned `.head`.
 
 /// The request method, for the methods the server distinguishes; the raw token is `HTTPRequestHead.methodRange`.
-enum HTTPMethod: UInt8, Sendable {
+@_spi(Benchmarks) public enum HTTPMethod: UInt8, Sendable {
     case get, head, post, put, delete, options, patch, trace, connect
     /// Any other valid method token (methods are case-sensitive, so `get` is `.other`).
     case other
 }
 
 /// A parsed request head: request line and header fields, as slices of the caller's buffer.
-struct HTTPRequestHead: Sendable {
+@_spi(Benchmarks) public struct HTTPRequestHead: Sendable {
     /// The method, mapped from `methodRange`.
     var method: HTTPMethod
     /// The raw method token.
@@ -78,7 +78,7 @@ struct HTTPRequestHead: Sendable {
 }
 
 extension HTTPRequestHead: Equatable {
-    static func == (lhs: HTTPRequestHead, rhs: HTTPRequestHead) -> Bool {
+    public static func == (lhs: HTTPRequestHead, rhs: HTTPRequestHead) -> Bool {
         guard
             lhs.method == rhs.method, lhs.methodRange == rhs.methodRange, lhs.target == rhs.target,
             lhs.path == rhs.path, lhs.minorVersion == rhs.minorVersion, lhs.contentLength == rhs.contentLength,
@@ -94,7 +94,7 @@ extension HTTPRequestHead: Equatable {
 }
 
 /// Why a request was rejected. Fatal for the connection: the server answers `status` and closes.
-struct HTTPParseError: Error, Sendable, Equatable {
+@_spi(Benchmarks) public struct HTTPParseError: Error, Sendable, Equatable {
     /// 400, 413, 414, 431, 501 or 505.
     var status: Int
     /// A short human-readable reason, e.g. "Invalid header field name".
@@ -105,7 +105,7 @@ struct HTTPParseError: Error, Sendable, Equatable {
 ///
 /// After every result except `.error`, the caller drops `consumed` bytes from the front of its buffer, keeps the
 /// rest, and calls `parse` again (with more bytes appended when the result was `.needMore`).
-enum HTTPParseResult: Sendable, Equatable {
+@_spi(Benchmarks) public enum HTTPParseResult: Sendable, Equatable {
     /// The buffer holds no complete event; drop `consumed` bytes and call again when more bytes arrive.
     case needMore(consumed: Int)
     /// A complete request head; `consumed == head.length`.

@@ -14,7 +14,7 @@
 /// again (after `.needMore`, once more bytes have been appended). A request yields `.head`, then zero or more `.body`
 /// slices, then `.end`; the next call starts on the next (pipelined) request. `.error` is final: every later call
 /// returns the same error until `reset()`.
-struct HTTPRequestParser: Sendable {
+@_spi(Benchmarks) public struct HTTPRequestParser: Sendable {
     /// The limits this parser enforces.
     let limits: HTTPLimits
 
@@ -49,7 +49,7 @@ struct HTTPRequestParser: Sendable {
 
     /// Creates a parser for one connection.
     /// - Parameter limits: The limits to enforce (negative values count as 0).
-    init(limits: HTTPLimits = .init()) {
+    public init(limits: HTTPLimits = .init()) {
         self.limits = limits
         self.maxRequestLine = max(0, limits.maxRequestLineLength)
         self.maxHeaderBytes = max(0, limits.maxHeaderBytes)
@@ -72,7 +72,7 @@ struct HTTPRequestParser: Sendable {
     /// Contract: bytes not consumed must be presented again at the start of the next call, followed by new bytes.
     /// - Parameter buffer: The unconsumed bytes of the connection.
     /// - Returns: The next event; ranges in it are relative to `buffer`.
-    mutating func parse(_ buffer: UnsafeRawBufferPointer) -> HTTPParseResult {
+    public mutating func parse(_ buffer: UnsafeRawBufferPointer) -> HTTPParseResult {
         switch phase {
         case .head:
             return parseHead(buffer)

@@ -38,8 +38,8 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A complete response as the server writes it.
-struct HTTPResponse: Sendable {
-    enum ContentType: Sendable {
+@_spi(Benchmarks) public struct HTTPResponse: Sendable {
+    public enum ContentType: Sendable {
         case json, text, prometheus, ndjson, eventStream, none
         var headerLine: StaticString {
             switch self {
@@ -63,7 +63,7 @@ struct HTTPResponse: Sendable {
     /// Run on the loop thread once this response has been handed to the kernel.
     var afterWrite: (@Sendable () -> Void)?
 
-    init(
+    public init(
         status: HTTPStatus,
         contentType: ContentType,
         body: [UInt8],
@@ -125,13 +125,13 @@ struct HTTPResponse: Sendable {
 }
 
 /// Writes response heads from precomputed bytes.
-enum HTTPResponseEncoder {
+@_spi(Benchmarks) public enum HTTPResponseEncoder {
     /// Appends `response` to `buffer`.
     /// - Parameters:
     ///   - omitBody: true for HEAD requests (Content-Length stays that of the body).
     ///   - keepAlive: whether the connection stays open after this response.
     ///   - minorVersion: the request's HTTP minor version (1.0 clients get an explicit keep-alive).
-    static func encode(
+    public static func encode(
         _ response: HTTPResponse,
         omitBody: Bool,
         keepAlive: Bool,

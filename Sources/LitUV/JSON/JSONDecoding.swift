@@ -5,7 +5,7 @@
 // MARK: - Entry points
 
 /// Encodes and decodes JSON for request and response bodies.
-enum LitJSON {
+@_spi(Benchmarks) public enum LitJSON {
     /// The deepest nesting of arrays and objects accepted when decoding.
     static let maximumDepth = 512
 
@@ -14,7 +14,7 @@ enum LitJSON {
     ///   - value: The value to encode.
     ///   - buffer: The output; on error it is left as it was.
     /// - Throws: `JSONError` for NaN or infinite numbers and for misuse of the encoder.
-    static func encode<T: Encodable>(_ value: T, into buffer: inout [UInt8]) throws(JSONError) {
+    public static func encode<T: Encodable>(_ value: T, into buffer: inout [UInt8]) throws(JSONError) {
         try JSONEncodingState.encode(value, into: &buffer)
     }
 
@@ -22,7 +22,7 @@ enum LitJSON {
     /// - Parameter value: The value to encode.
     /// - Returns: The UTF-8 bytes of the JSON text.
     /// - Throws: `JSONError` for NaN or infinite numbers and for misuse of the encoder.
-    static func encode<T: Encodable>(_ value: T) throws(JSONError) -> [UInt8] {
+    public static func encode<T: Encodable>(_ value: T) throws(JSONError) -> [UInt8] {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(64)
         try JSONEncodingState.encode(value, into: &buffer)
@@ -66,7 +66,7 @@ enum LitJSON {
     /// - Returns: The decoded value.
     /// - Throws: `JSONError` for malformed JSON (with a byte offset) or for a document of the wrong shape
     ///   (with the coding path), including `DecodingError`s thrown by the type's own `init(from:)`.
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(JSONError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(JSONError) -> T {
         do {
             return try bytes.withUnsafeBytes { try decode(T.self, from: $0) }
         } catch {

@@ -33,7 +33,7 @@ import Synchronization
 ///   a locked CAS and a load cost the same either way.
 /// - Positions are `Int`s updated with wrapping arithmetic and compared as signed differences, as in the
 ///   original; 2^63 operations will not happen.
-final class BoundedMPMCQueue<Element>: @unchecked Sendable {
+@_spi(Benchmarks) public final class BoundedMPMCQueue<Element>: @unchecked Sendable {
     // @unchecked Sendable: the positions and cell sequences are atomics. A cell's element slot is written only by
     // the one producer whose CAS claimed that cell's position and read only by the one consumer whose CAS claimed
     // it, and the cell's sequence (release/acquire) orders the two. Elements cross threads by hand-over.
@@ -66,7 +66,7 @@ final class BoundedMPMCQueue<Element>: @unchecked Sendable {
     /// Creates an empty queue.
     ///
     /// - Parameter capacity: the most elements the queue may hold; at least 1.
-    init(capacity: Int) {
+    public init(capacity: Int) {
         precondition(capacity >= 1, "BoundedMPMCQueue capacity must be at least 1, got \(capacity)")
         precondition(capacity <= 1 << 40, "BoundedMPMCQueue capacity \(capacity) is unreasonably large")
         var ringSize = 2
@@ -104,7 +104,7 @@ final class BoundedMPMCQueue<Element>: @unchecked Sendable {
     ///   failure the queue keeps no reference to it.
     /// - Returns: `true` if the element was enqueued, `false` if the queue holds ``capacity`` elements (or a
     ///   consumer is still finishing with the oldest one); the caller should shed the load (HTTP 503).
-    func tryEnqueue(_ element: consuming Element) -> Bool {
+    public func tryEnqueue(_ element: consuming Element) -> Bool {
         var position = self.enqueuePosition.pointee.load(ordering: .sequentiallyConsistent)
         while true {
             if self.needsCapacityCheck {
@@ -143,7 +143,7 @@ final class BoundedMPMCQueue<Element>: @unchecked Sendable {
     ///
     /// - Returns: the oldest element, or `nil` if the queue is empty (or the producer that claimed the oldest
     ///   position is still writing its element).
-    func tryDequeue() -> Element? {
+    public func tryDequeue() -> Element? {
         var position = self.dequeuePosition.pointee.load(ordering: .sequentiallyConsistent)
         while true {
             let cell = position & self.mask

@@ -34,7 +34,7 @@ import Synchronization
 /// - `prev.next.store(node)` is releasing, and the consumer's loads of `next` are acquiring, so a consumer that
 ///   finds a node also sees the element stored in it.
 /// - `tail` is touched only by the consumer and needs no atomics.
-final class MPSCQueue<Element>: @unchecked Sendable {
+@_spi(Benchmarks) public final class MPSCQueue<Element>: @unchecked Sendable {
     // @unchecked Sendable: `head` and every node's `next` are atomics. `tail` and the elements of nodes already
     // linked are touched by the single consumer only (checked in debug builds), and a node's element is written by
     // its producer strictly before the releasing exchange that makes the node reachable. Elements cross threads by
@@ -60,7 +60,7 @@ final class MPSCQueue<Element>: @unchecked Sendable {
     #endif
 
     /// Creates an empty queue.
-    init() {
+    public init() {
         let elementAlignment = MemoryLayout<Element>.alignment
         let linkSize = MemoryLayout<MPSCLink>.size
         self.elementOffset = (linkSize + elementAlignment - 1) / elementAlignment * elementAlignment
@@ -89,7 +89,7 @@ final class MPSCQueue<Element>: @unchecked Sendable {
     /// Signal the consumer after this returns (never before): see "A producer caught mid-push" above.
     ///
     /// - Parameter element: the element; its ownership passes to the consumer.
-    func enqueue(_ element: consuming Element) {
+    public func enqueue(_ element: consuming Element) {
         let memory = UnsafeMutableRawPointer.allocate(byteCount: self.nodeByteCount, alignment: self.nodeAlignment)
         (memory + self.elementOffset).bindMemory(to: Element.self, capacity: 1).initialize(to: element)
         let node = memory.bindMemory(to: MPSCLink.self, capacity: 1)
@@ -112,7 +112,7 @@ final class MPSCQueue<Element>: @unchecked Sendable {
     /// - Returns: the oldest element, or `nil` when the queue is empty *or* a producer is between the two steps of
     ///   its push. In the latter case that producer's signal, sent after its ``enqueue(_:)`` returns, must wake
     ///   the consumer again.
-    func dequeue() -> Element? {
+    public func dequeue() -> Element? {
         #if DEBUG
         let overlapping = self.consumerActive.exchange(true, ordering: .acquiring)
         precondition(!overlapping, "MPSCQueue.dequeue() called concurrently from two consumers")

@@ -2,12 +2,12 @@
 ///
 /// Unlike `[UInt8]`, its storage can be given to `uv_write` and stay valid until the next mutation, and
 /// consuming bytes at the front is O(remaining).
-struct ByteBuffer: ~Copyable {
+@_spi(Benchmarks) public struct ByteBuffer: ~Copyable {
     private(set) var base: UnsafeMutableRawPointer?
     private(set) var capacity = 0
-    private(set) var count = 0
+    public private(set) var count = 0
 
-    init() {}
+    public init() {}
 
     deinit {
         base?.deallocate()
@@ -95,7 +95,7 @@ struct ByteBuffer: ~Copyable {
         count -= n
     }
 
-    mutating func removeAll() {
+    public mutating func removeAll() {
         count = 0
     }
 
