@@ -123,7 +123,8 @@ final class HTTPLoopState {
 /// and closes the connection when HTTP says so. Loop thread only.
 final class HTTPServerConnection: TCPConnectionHandler {
     private let transport: ByteStream
-    private unowned let handler: HTTPRequestHandler
+    /// `unowned(unsafe)`: the handler (the loop's context) owns this connection and outlives it.
+    private unowned(unsafe) let handler: HTTPRequestHandler
     private let state: HTTPLoopState
     private var parser: HTTPRequestParser
     private var carry = ByteBuffer()
@@ -132,6 +133,8 @@ final class HTTPServerConnection: TCPConnectionHandler {
         var route: HTTPRoute
         var summary: RequestSummary
         var body: [UInt8]
+        /// The route collects the body (`.collectBody`); a flag so that body bytes do not copy the route.
+        var collectsBody: Bool
     }
     private var current: InProgress?
 
@@ -244,7 +247,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 handleHead(head, in: slice)
                 offset += consumed
             case .body(let range, let consumed):
-                if current != nil, case .collectBody = current!.route {
+                if current?.collectsBody == true {
                     current!.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice[range]))
                 }
                 offset += consumed
@@ -292,15 +295,16 @@ final class HTTPServerConnection: TCPConnectionHandler {
             return
         }
         var body: [UInt8] = []
-        if case .collectBody = route, let length = head.contentLength, length > 0 {
-            body.reserveCapacity(length)
+        var collectsBody = false
+        if case .collectBody = route {
+            collectsBody = true
+            if let length = head.contentLength, length > 0 { body.reserveCapacity(length) }
         }
-        current = InProgress(route: route, summary: summary, body: body)
+        current = InProgress(route: route, summary: summary, body: body, collectsBody: collectsBody)
     }
 
     private func finishRequest() {
-        guard let request = current else { return }
-        current = nil
+        guard let request = current.take() else { return }
         headerStartedAt = Monotonic.nanoseconds()
         if !request.summary.keepAlive {
             discardingInput = true  // requests pipelined after this one are not processed
@@ -558,12 +562,11 @@ final class HTTPServerConnection: TCPConnectionHandler {
         for index in slotHead..<slots.count {
             if let pending = slots[index].pending { deadline = min(deadline, pending.deadline) }
         }
-        guard deadline != armedDeadline else { return }
+        // A later deadline keeps the armed timer: if it fires early, `connectionTimerDidFire` checks the real
+        // deadlines and re-arms. Keep-alive traffic pushes the deadline later on every request, so this saves a
+        // uv_timer_stop/uv_timer_start pair (two heap updates) per request.
+        guard deadline < armedDeadline else { return }
         armedDeadline = deadline
-        if deadline == .max {
-            transport.cancelTimer()
-            return
-        }
         let now = Monotonic.nanoseconds()
         let milliseconds = deadline > now ? (deadline - now + 999_999) / 1_000_000 : 0
         transport.setTimer(milliseconds: milliseconds)

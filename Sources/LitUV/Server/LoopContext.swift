@@ -4,7 +4,9 @@ final class LoopContext: HTTPRequestHandler {
     let loop: EventLoop
     let loopState: HTTPLoopState
     let completions: CompletionSink
-    private unowned let runtime: ServerRuntime
+    /// `unowned(unsafe)`: the runtime owns this context and outlives its loop thread (saves a strong retain/release
+    /// per access on the request path).
+    private unowned(unsafe) let runtime: ServerRuntime
     private var listeners: [TCPListener] = []
     private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
 
@@ -17,8 +19,8 @@ final class LoopContext: HTTPRequestHandler {
             headerTimeout: configuration.headerTimeout.nanoseconds,
             idleTimeout: configuration.keepAliveTimeout.nanoseconds
         )
-        completions = CompletionSink(loop: loop, onSettled: { [unowned runtime] in runtime.jobSettled() })
-        loop.onWakeup = { [unowned self] in self.completions.drain() }
+        completions = CompletionSink(loop: loop, onSettled: { [unowned(unsafe) runtime] in runtime.jobSettled() })
+        loop.onWakeup = { [unowned(unsafe) self] in self.completions.drain() }
     }
 
     /// Binds one of this loop's listeners. Loop thread only.
