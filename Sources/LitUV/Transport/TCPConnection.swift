@@ -26,17 +26,30 @@ final class TCPConnection: UVHandleOwner {
     private let writeRequest: UnsafeMutablePointer<uv_write_t>
     private let shutdownRequest: UnsafeMutablePointer<uv_shutdown_t>
     let loop: EventLoop
+    private enum State { case open, closingAfterFlush, lingering, closed }
+
+    // Loop thread only; no access to one of these properties overlaps another access to the same property. Debug
+    // builds (the tests) keep Swift's dynamic exclusivity checks; release builds turn them off for these, as in
+    // `HTTPServerConnection`.
+    #if DEBUG
     /// The protocol handler; released when the connection closes.
     var handler: TCPConnectionHandler?
-
     private var pending = ByteBuffer()
     private var inFlight = ByteBuffer()
     private var writeInFlight = false
     private var openHandles = 2
     private var reading = false
-
-    private enum State { case open, closingAfterFlush, lingering, closed }
     private var state = State.open
+    #else
+    /// The protocol handler; released when the connection closes.
+    @exclusivity(unchecked) var handler: TCPConnectionHandler?
+    @exclusivity(unchecked) private var pending = ByteBuffer()
+    @exclusivity(unchecked) private var inFlight = ByteBuffer()
+    @exclusivity(unchecked) private var writeInFlight = false
+    @exclusivity(unchecked) private var openHandles = 2
+    @exclusivity(unchecked) private var reading = false
+    @exclusivity(unchecked) private var state = State.open
+    #endif
 
     /// How long a lingering close keeps discarding input before closing (ms).
     static let lingerMilliseconds: UInt64 = 2_000
