@@ -28,7 +28,13 @@
     var methodRange: Range<Int>
     /// The request-target as sent.
     var target: Range<Int>
-    /// The request-target up to (not including) the first `?`, or all of it.
+    /// The path to route on, never empty and always within `target`, without the query (from the first `?`):
+    /// - origin-form (`/a/b?q`): the target up to the first `?` (`/a/b`);
+    /// - absolute-form (`http://host:8000/a/b?q`, RFC 9112 §3.2.2): the path component (`/a/b`); an empty path
+    ///   (`http://host`, `http://host?q`) is equivalent to `/` (RFC 9110 §4.2.3) and is reported as the second `/`
+    ///   of `://`, one byte that reads "/". The `Host` field is still required in HTTP/1.1 but not used for the
+    ///   path;
+    /// - asterisk-form (`*`) and any target of a CONNECT request: the target up to the first `?`, as sent.
     var path: Range<Int>
     /// The minor version: 0 for HTTP/1.0, 1 for HTTP/1.1 (no other version gets this far).
     var minorVersion: Int

@@ -7,6 +7,13 @@
 // on how the input was split into reads. Long runs of target and field-value bytes are checked 8 bytes at a time. Nothing of the head is
 // consumed until it is complete, so the ranges in `HTTPRequestHead` stay valid relative to the buffer of the call
 // that returns `.head`. Body framing (chunk sizes, extensions, trailers) is consumed as it is parsed.
+//
+// Request-target forms (RFC 9112 §3.2): origin-form (`/path?query`) is the fast path. A target starting with `*`
+// (asterisk-form, `OPTIONS *`) and any target of a CONNECT request (authority-form) are handed out as sent, the path
+// being the target up to its first `?`. Any other target must be absolute-form with the `http` or `https` scheme
+// (`http://host:port/path?query`, scheme case-insensitive): it is validated once the whole target has arrived (its
+// bytes are looked at a second time, which origin-form targets never are), and `HTTPRequestHead.path` is its path
+// component; an invalid one is rejected with 400.
 
 /// Parses HTTP/1.1 requests from a byte stream; one parser per connection.
 ///
@@ -123,6 +130,8 @@
         var targetStart = 0
         var targetEnd = 0
         var queryStart = -1
+        var pathStart = 0
+        var pathEnd = 0
         var versionIndex = 0
         var major: UInt8 = 0
         var minor: UInt8 = 0
@@ -265,6 +274,20 @@
                 guard i < end else { break scanning }
                 guard i > scan.targetStart else { return fail(400, "Invalid request target") }
                 scan.targetEnd = i
+                scan.pathStart = scan.targetStart
+                scan.pathEnd = scan.queryStart >= 0 ? scan.queryStart : i
+                let first = Self.load(base, scan.targetStart)
+                if first != .slash && first != .asterisk
+                    && !Self.equals(buffer, scan.lineStart..<scan.methodEnd, "CONNECT")
+                {
+                    switch Self.absoluteFormPath(buffer, scan.targetStart..<i, pathEnd: scan.pathEnd) {
+                    case .success(let path):
+                        scan.pathStart = path.lowerBound
+                        scan.pathEnd = path.upperBound
+                    case .failure(let error):
+                        return fail(error.status, error.detail)
+                    }
+                }
                 i += 1
                 scan.versionIndex = 0
                 scan.step = .version
@@ -287,7 +310,12 @@
                     let b = Self.load(base, i)
                     if i >= lineLimit && b != .cr { return fail(414, "Request line too long") }
                     switch scan.versionIndex {
-                    case 0: guard b == UInt8(ascii: "H") else { return fail(400, "Malformed HTTP version") }
+                    case 0:
+                        guard b == UInt8(ascii: "H") else {
+                            // Not a version after the target's space: most likely a space inside the target.
+                            guard b != .cr && b != .lf else { return fail(400, "Malformed HTTP version") }
+                            return fail(400, "Whitespace in the request target, or no HTTP version after it")
+                        }
                     case 1, 2: guard b == UInt8(ascii: "T") else { return fail(400, "Malformed HTTP version") }
                     case 3: guard b == UInt8(ascii: "P") else { return fail(400, "Malformed HTTP version") }
                     case 4: guard b == UInt8(ascii: "/") else { return fail(400, "Malformed HTTP version") }
@@ -521,7 +549,7 @@
             method: Self.method(buffer, methodRange),
             methodRange: methodRange,
             target: target,
-            path: scan.targetStart..<(scan.queryStart >= 0 ? scan.queryStart : scan.targetEnd),
+            path: scan.pathStart..<scan.pathEnd,
             minorVersion: minor,
             headers: headers,
             contentLength: facts.contentLength,
@@ -723,6 +751,124 @@
             }
         }
         return .needMore(consumed: i)
+    }
+
+    // MARK: - Absolute-form targets
+
+    /// Validates an absolute-form request-target (RFC 9112 §3.2.2) and finds its path.
+    ///
+    /// Accepted: `http` or `https` (case-insensitive), `://`, an authority of a host (reg-name, IPv4 address or
+    /// bracketed IP literal) and an optional `:port`, then an optional path and query. Rejected with 400: no scheme,
+    /// another scheme, no `//` authority, an empty host, user information (`user@host`, which RFC 9110 §4.2.4 says to
+    /// treat as an error), a malformed host or port. The bytes of the path itself are checked as for origin-form (any
+    /// visible ASCII character).
+    ///
+    /// The path runs from the `/` that ends the authority to `pathEnd`. An empty path (`http://host` or
+    /// `http://host?query`) is equivalent to `/` (RFC 9110 §4.2.3); it is then reported as the second `/` of `://`,
+    /// one byte of the target that reads "/", so that the path is still a range of the buffer.
+    /// - Parameters:
+    ///   - buffer: The buffer being parsed.
+    ///   - target: The whole request-target.
+    ///   - pathEnd: The end of the path part: the target's first `?`, or the target's end.
+    /// - Returns: The range of the path (never empty), or the error to answer with.
+    static func absoluteFormPath(
+        _ buffer: UnsafeRawBufferPointer,
+        _ target: Range<Int>,
+        pathEnd: Int
+    ) -> Result<Range<Int>, HTTPParseError> {
+        func invalid(_ detail: String) -> Result<Range<Int>, HTTPParseError> {
+            .failure(HTTPParseError(status: 400, detail: detail))
+        }
+        let end = target.upperBound
+        // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
+        var j = target.lowerBound
+        guard j < end, isAlpha(load(buffer, j)) else {
+            return invalid("Invalid request target: expected a path, \"*\" or an absolute http(s) URI")
+        }
+        while j < end, isSchemeChar(load(buffer, j)) { j += 1 }
+        guard j < end, load(buffer, j) == .colon else {
+            return invalid("Invalid request target: expected a path, \"*\" or an absolute http(s) URI")
+        }
+        let scheme = target.lowerBound..<j
+        guard equalsIgnoringCase(buffer, scheme, "http") || equalsIgnoringCase(buffer, scheme, "https") else {
+            return invalid("Unsupported scheme in request target: only http and https are accepted")
+        }
+        j += 1
+        guard end - j >= 2, load(buffer, j) == .slash, load(buffer, j + 1) == .slash else {
+            return invalid("Absolute request target without an authority: expected \"//host\" after the scheme")
+        }
+        let emptyPath = (j + 1)..<(j + 2)  // the second "/" of "//"
+        j += 2
+        let authorityStart = j
+        var authorityEnd = j
+        while authorityEnd < end {
+            let b = load(buffer, authorityEnd)
+            if b == .slash || b == .questionMark { break }
+            if b == .at { return invalid("User information (user@host) is not allowed in a request target") }
+            authorityEnd += 1
+        }
+        // host = IP-literal / IPv4address / reg-name
+        if j < authorityEnd && load(buffer, j) == .leftBracket {
+            j += 1
+            let literalStart = j
+            while j < authorityEnd, load(buffer, j) != .rightBracket {
+                guard isRegNameChar(load(buffer, j)) || load(buffer, j) == .colon else {
+                    return invalid("Invalid host in request target")
+                }
+                j += 1
+            }
+            guard j < authorityEnd, j > literalStart else { return invalid("Invalid host in request target") }
+            j += 1
+        } else {
+            while j < authorityEnd {
+                let b = load(buffer, j)
+                if b == .colon { break }
+                if b == .percent {
+                    guard authorityEnd - j >= 3, hexValue(load(buffer, j + 1)) != nil,
+                        hexValue(load(buffer, j + 2)) != nil
+                    else { return invalid("Invalid host in request target") }
+                    j += 3
+                    continue
+                }
+                guard isRegNameChar(b) else { return invalid("Invalid host in request target") }
+                j += 1
+            }
+            guard j > authorityStart else { return invalid("Empty host in request target") }
+        }
+        // [ ":" port ], port = *DIGIT
+        if j < authorityEnd {
+            guard load(buffer, j) == .colon else { return invalid("Invalid host in request target") }
+            j += 1
+            while j < authorityEnd {
+                guard isDigit(load(buffer, j)) else { return invalid("Invalid port in request target") }
+                j += 1
+            }
+        }
+        // path-abempty [ "?" query ]: `j` is at the path's "/", at the "?", or at the end.
+        return .success(j < pathEnd ? j..<pathEnd : emptyPath)
+    }
+
+    @inline(__always)
+    static func isAlpha(_ b: UInt8) -> Bool {
+        (b | 0x20) &- UInt8(ascii: "a") < 26
+    }
+
+    /// ALPHA / DIGIT / "+" / "-" / "." (RFC 3986 scheme characters after the first).
+    static func isSchemeChar(_ b: UInt8) -> Bool {
+        isAlpha(b) || isDigit(b) || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
+    }
+
+    /// unreserved / sub-delims (RFC 3986): the characters of a reg-name other than pct-encoded ones.
+    static func isRegNameChar(_ b: UInt8) -> Bool {
+        if isAlpha(b) || isDigit(b) { return true }
+        switch b {
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): return true
+        case UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
+            UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
+            UInt8(ascii: "="):
+            return true
+        default: return false
+        }
     }
 
     // MARK: - Helpers for the server (no allocation)
@@ -944,4 +1090,10 @@ extension UInt8 {
     fileprivate static let semicolon = UInt8(ascii: ";")
     fileprivate static let comma = UInt8(ascii: ",")
     fileprivate static let questionMark = UInt8(ascii: "?")
+    fileprivate static let slash = UInt8(ascii: "/")
+    fileprivate static let asterisk = UInt8(ascii: "*")
+    fileprivate static let at = UInt8(ascii: "@")
+    fileprivate static let percent = UInt8(ascii: "%")
+    fileprivate static let leftBracket = UInt8(ascii: "[")
+    fileprivate static let rightBracket = UInt8(ascii: "]")
 }
