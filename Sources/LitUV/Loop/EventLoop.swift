@@ -24,6 +24,8 @@ final class EventLoop: UVHandleOwner, @unchecked Sendable {
     let readBuffer: UnsafeMutableRawBufferPointer
 
     private let wakeupHandle: UnsafeMutablePointer<uv_async_t>
+    /// Runs ``onBeforePoll`` once per loop iteration, before the loop blocks for I/O.
+    private let prepareHandle: UnsafeMutablePointer<uv_prepare_t>
     private let tasks = MPSCQueue<@Sendable () -> Void>()
     private let stopRequested = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
@@ -34,6 +36,9 @@ final class EventLoop: UVHandleOwner, @unchecked Sendable {
 
     /// Called on the loop thread after every wake-up, once queued tasks ran (the server drains completions here).
     var onWakeup: (() -> Void)?
+    /// Called on the loop thread once per iteration, just before the loop waits for I/O: work that was deferred while
+    /// callbacks ran (the server wakes predict workers here, once for everything the iteration queued).
+    var onBeforePoll: (() -> Void)?
     /// Called on the loop thread when ``stop()`` begins, before `uv_walk` closes the remaining handles.
     var onStop: (() -> Void)?
 
@@ -48,17 +53,23 @@ final class EventLoop: UVHandleOwner, @unchecked Sendable {
             throw UVError(code: initStatus, operation: "uv_loop_init")
         }
         wakeupHandle = UVHandle.allocate(UV_ASYNC, as: uv_async_t.self)
+        prepareHandle = UVHandle.allocate(UV_PREPARE, as: uv_prepare_t.self)
         readBuffer = .allocate(byteCount: readBufferSize, alignment: 16)
         super.init()
         let asyncStatus = uv_async_init(uv, wakeupHandle, eventLoopWakeupCallback)
         if asyncStatus < 0 {
             UVHandle.deallocateUnattached(wakeupHandle)
+            UVHandle.deallocateUnattached(prepareHandle)
             _ = uv_loop_close(uv)
             uv.deallocate()
             readBuffer.deallocate()
             throw UVError(code: asyncStatus, operation: "uv_async_init")
         }
         UVHandle.attach(wakeupHandle, to: self)
+        // uv_prepare_init and uv_prepare_start cannot fail on an initialised loop (libuv returns 0 unconditionally).
+        _ = uv_prepare_init(uv, prepareHandle)
+        UVHandle.attach(prepareHandle, to: self)
+        _ = uv_prepare_start(prepareHandle, eventLoopPrepareCallback)
         uv.pointee.data = Unmanaged.passUnretained(self).toOpaque()
     }
 
@@ -134,6 +145,10 @@ final class EventLoop: UVHandleOwner, @unchecked Sendable {
         }
     }
 
+    fileprivate func handlePrepare() {
+        onBeforePoll?()
+    }
+
     private func drainTasks() {
         while let task = tasks.dequeue() {
             task()
@@ -162,10 +177,16 @@ final class EventLoop: UVHandleOwner, @unchecked Sendable {
         uv_run(uv, UV_RUN_DEFAULT)
         drainTasks()
         onWakeup = nil
+        onBeforePoll = nil
         onStop = nil
         closed.store(true, ordering: .releasing)
         loopCloseStatus.store(uv_loop_close(uv), ordering: .releasing)
     }
+}
+
+private func eventLoopPrepareCallback(_ handle: UnsafeMutablePointer<uv_prepare_t>?) {
+    guard let handle, let loop = UVHandle.owner(of: handle, as: EventLoop.self) else { return }
+    loop.handlePrepare()
 }
 
 private func eventLoopWakeupCallback(_ handle: UnsafeMutablePointer<uv_async_t>?) {

@@ -9,6 +9,8 @@ final class LoopContext: HTTPRequestHandler {
     private unowned(unsafe) let runtime: ServerRuntime
     private var listeners: [TCPListener] = []
     private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
+    /// Endpoints that got jobs during this loop iteration; their workers are woken before the loop polls again.
+    private var endpointsToWake: [Int] = []
 
     init(loop: EventLoop, runtime: ServerRuntime) {
         self.loop = loop
@@ -21,6 +23,7 @@ final class LoopContext: HTTPRequestHandler {
         )
         completions = CompletionSink(loop: loop, onSettled: { [unowned(unsafe) runtime] in runtime.jobSettled() })
         loop.onWakeup = { [unowned(unsafe) self] in self.completions.drain() }
+        loop.onBeforePoll = { [unowned(unsafe) self] in self.wakeWorkers() }
     }
 
     /// Binds one of this loop's listeners. Loop thread only.
@@ -154,7 +157,7 @@ final class LoopContext: HTTPRequestHandler {
         body: [UInt8],
         responder: HTTPResponder
     ) -> HTTPDispatch {
-        runtime.submit(
+        let result = runtime.submit(
             endpoint: target,
             body: body,
             headers: headers,
@@ -162,6 +165,18 @@ final class LoopContext: HTTPRequestHandler {
             completions: completions,
             loop: loop.index
         )
+        if case .pending = result, !endpointsToWake.contains(target) {
+            endpointsToWake.append(target)
+        }
+        return result
+    }
+
+    /// Once per loop iteration, before the loop waits for I/O: one wake-up for every job this iteration queued, so
+    /// a worker takes them together instead of being woken (and preempting the loop) once per request.
+    private func wakeWorkers() {
+        guard !endpointsToWake.isEmpty else { return }
+        for index in endpointsToWake { runtime.endpoints[index].wakeWorkers() }
+        endpointsToWake.removeAll(keepingCapacity: true)
     }
 
     private func methodNotAllowed(_ entry: Router.Entry) -> HTTPResponse {

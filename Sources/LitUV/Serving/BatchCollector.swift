@@ -13,13 +13,16 @@ struct BatchCollector {
     let onSkipped: (Job) -> Void
 
     /// Fills `batch` (emptied first) with up to `maxBatchSize` started jobs.
-    /// - Parameter shouldStop: Polled after every wake-up; when true and nothing is queued, returns false.
+    /// - Parameters:
+    ///   - shouldStop: Polled after every wake-up; when true and nothing is queued, returns false.
+    ///   - beforeSleeping: Runs whenever the worker is about to sleep for lack of jobs.
     /// - Returns: false when the worker should stop (the batch is then empty).
-    func next(into batch: inout [Job], shouldStop: () -> Bool) -> Bool {
+    func next(into batch: inout [Job], shouldStop: () -> Bool, beforeSleeping: () -> Void = {}) -> Bool {
         batch.removeAll(keepingCapacity: true)
         // The first job: sleep until one arrives.
         while batch.isEmpty {
-            guard let job = parker.dequeue(from: queue, until: nil, stop: shouldStop) else {
+            guard let job = parker.dequeue(from: queue, until: nil, stop: shouldStop, beforeParking: beforeSleeping)
+            else {
                 return false
             }
             take(job, into: &batch)
@@ -34,7 +37,14 @@ struct BatchCollector {
             let now = Monotonic.nanoseconds()
             guard batchTimeout > 0, now < windowEnd else { break }
             let deadline = ContinuousClock.now.advanced(by: .nanoseconds(Int64(windowEnd - now)))
-            guard let job = parker.dequeue(from: queue, until: deadline, stop: shouldStop) else { break }
+            guard
+                let job = parker.dequeue(
+                    from: queue,
+                    until: deadline,
+                    stop: shouldStop,
+                    beforeParking: beforeSleeping
+                )
+            else { break }
             take(job, into: &batch)
         }
         return true

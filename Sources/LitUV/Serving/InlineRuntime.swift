@@ -121,6 +121,8 @@ final class InlineRuntime<API: LitAPI>: EndpointRuntime, InlinePredictor, @unche
     /// Inline requests never queue: they are answered where they are read.
     func submit(_ job: Job) -> Bool { false }
 
+    func wakeWorkers() {}
+
     var isReady: Bool { setUpCount == loopCount }
 
     var isHealthy: Bool {

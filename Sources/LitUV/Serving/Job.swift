@@ -68,8 +68,9 @@ final class Job: PendingResponse, @unchecked Sendable {
     }
 
     /// Worker side: hands the whole answer back to the job's loop.
-    func finish(_ response: HTTPResponse) {
-        completions.deliver(.finished(self, response))
+    /// - Parameter wakeLoop: false when the caller wakes the loop later (``LoopWakeups``).
+    func finish(_ response: HTTPResponse, wakeLoop: Bool = true) {
+        completions.deliver(.finished(self, response), wake: wakeLoop)
     }
 
     /// Worker side: one event of a streamed answer.
@@ -98,9 +99,15 @@ final class CompletionSink: Sendable {
         self.onSettled = onSettled
     }
 
-    /// Any thread: queues a completion and wakes the loop.
-    func deliver(_ completion: Completion) {
+    /// Any thread: queues a completion and wakes the loop (unless `wake` is false: then the caller must call
+    /// ``wakeLoop()`` later).
+    func deliver(_ completion: Completion, wake: Bool = true) {
         queue.enqueue(completion)
+        if wake { loop.wake() }
+    }
+
+    /// Any thread: wakes the loop to drain what was delivered without a wake-up.
+    func wakeLoop() {
         loop.wake()
     }
 

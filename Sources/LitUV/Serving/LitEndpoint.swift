@@ -176,8 +176,11 @@ struct LitEndpointSettings: Sendable {
 protocol EndpointRuntime: AnyObject, Sendable {
     /// Starts the workers; each runs `setup` on its own thread. Returns at once.
     func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(LitServerError)
-    /// Queues a job; false when the queue is full (the caller answers 503).
+    /// Queues a job; false when the queue is full (the caller answers 503). Idle workers are not woken yet: the loop
+    /// calls ``wakeWorkers()`` once per iteration, after every request it read in that iteration is queued.
     func submit(_ job: Job) -> Bool
+    /// Wakes an idle worker if jobs are queued (it wakes the next one while more remain).
+    func wakeWorkers()
     /// Every worker finished `setup` and every copy's `health()` is true.
     var isHealthy: Bool { get }
     /// Every worker finished `setup` (healthy or not).

@@ -194,18 +194,20 @@ final class Parker: Sendable {
     /// momentarily "empty" because an earlier producer had claimed a cell but not filled it yet, and this passes
     /// the wake-up on.
     ///
-    /// Producers call ``unpark()`` after each successful `tryEnqueue`; whoever makes `stop()` true calls
-    /// ``unparkAll()`` afterwards.
+    /// Producers call ``unpark()`` after their `tryEnqueue`s (once for several is enough: a woken consumer passes the
+    /// wake-up on while elements remain); whoever makes `stop()` true calls ``unparkAll()`` afterwards.
     ///
     /// - Parameters:
     ///   - queue: the queue to take from.
     ///   - deadline: when to give up, or `nil` to wait until an element arrives or `stop()` is true.
     ///   - stop: checked before every park; must become `true` before ``unparkAll()`` is called.
+    ///   - beforeParking: runs right before the consumer sleeps (a worker wakes the loops it owes answers to).
     /// - Returns: an element, or `nil` if the deadline passed or `stop()` was `true` with the queue empty.
     func dequeue<E>(
         from queue: BoundedMPMCQueue<E>,
         until deadline: ContinuousClock.Instant?,
-        stop: () -> Bool
+        stop: () -> Bool,
+        beforeParking: () -> Void = {}
     ) -> E? {
         while true {
             if let element = queue.tryDequeue() {
@@ -223,6 +225,7 @@ final class Parker: Sendable {
                 self.cancelPark()
                 return nil
             }
+            beforeParking()
             if !self.park(until: deadline) {
                 return queue.tryDequeue().map { self.passOn($0, from: queue) }
             }

@@ -20,6 +20,8 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
     func isHealthy(_ api: API) -> Bool { api.health() }
     func teardown(_ api: inout API) { api.teardown() }
 
+    var defersLoopWakeups: Bool { false }
+
     /// One request's stream, worker side.
     final class Stream {
         let job: Job

@@ -11,6 +11,9 @@ protocol BatchEngine: Sendable {
     func teardown(_ api: inout API)
     /// Answers every job of `batch` exactly once.
     func run(_ batch: [Job], on api: API)
+    /// Whether `run` finishes jobs without waking their loops (`Job.finish(_:wakeLoop: false)`), leaving the
+    /// wake-ups to the worker (``LoopWakeups``). Streaming engines wake at once: tokens must not wait.
+    var defersLoopWakeups: Bool { get }
 }
 
 /// The predict workers of one endpoint: W threads, each with its own copy of the API, fed by one bounded
@@ -56,9 +59,11 @@ final class WorkerPool<Engine: BatchEngine>: EndpointRuntime {
     }
 
     func submit(_ job: Job) -> Bool {
-        guard queue.tryEnqueue(job) else { return false }
-        parker.unpark()
-        return true
+        queue.tryEnqueue(job)
+    }
+
+    func wakeWorkers() {
+        if queue.approximateCount > 0 { parker.unpark() }
     }
 
     var isReady: Bool { readyWorkers.load(ordering: .acquiring) == settings.workerCount }
@@ -112,10 +117,20 @@ final class WorkerPool<Engine: BatchEngine>: EndpointRuntime {
         )
         var batch: [Job] = []
         batch.reserveCapacity(settings.maxBatchSize)
-        while collector.next(into: &batch, shouldStop: { stopping.load(ordering: .sequentiallyConsistent) }) {
+        let wakeups = LoopWakeups()
+        while collector.next(
+            into: &batch,
+            shouldStop: { stopping.load(ordering: .sequentiallyConsistent) },
+            beforeSleeping: { wakeups.flush() }
+        ) {
             statistics.recordBatch(size: batch.count)
             engine.run(batch, on: api)
+            if engine.defersLoopWakeups {
+                wakeups.note(batch)
+                wakeups.flushIfDue()
+            }
         }
+        wakeups.flush()
         engine.teardown(&api)
     }
 }
@@ -139,6 +154,46 @@ struct ErrorAnswers: Sendable {
     }
 }
 
+/// The loops a worker finished jobs for and has not woken yet. A worker that answers many small requests in a row
+/// wakes each loop once for all of them instead of once per answer: on a busy core every wake-up would otherwise
+/// preempt the worker and switch threads for a single response. Pending wake-ups are sent before the worker sleeps,
+/// after ``maxPending`` batches, or once the oldest is ``maxDelay`` nanoseconds old, whichever comes first.
+/// Worker thread only.
+final class LoopWakeups {
+    static let maxPending = 32
+    static let maxDelay: UInt64 = 50_000
+    private var sinks: [CompletionSink] = []
+    private var pendingBatches = 0
+    private var oldest: UInt64 = 0
+
+    init() { sinks.reserveCapacity(4) }
+
+    /// Records the loops of a batch whose answers were queued without a wake-up.
+    func note(_ batch: [Job]) {
+        if pendingBatches == 0 { oldest = Monotonic.nanoseconds() }
+        pendingBatches += 1
+        for job in batch where !sinks.contains(where: { $0 === job.completions }) {
+            sinks.append(job.completions)
+        }
+    }
+
+    /// Wakes the loops when enough is pending or the oldest answer has waited long enough.
+    func flushIfDue() {
+        guard pendingBatches > 0 else { return }
+        if pendingBatches >= Self.maxPending || Monotonic.nanoseconds() &- oldest >= Self.maxDelay {
+            flush()
+        }
+    }
+
+    /// Wakes every loop with queued answers.
+    func flush() {
+        guard pendingBatches > 0 else { return }
+        for sink in sinks { sink.wakeLoop() }
+        sinks.removeAll(keepingCapacity: true)
+        pendingBatches = 0
+    }
+}
+
 /// Serves a ``LitAPI``: decode each body, `predict(batch:)`, encode each output.
 struct PredictEngine<API: LitAPI>: BatchEngine {
     let prototype: API
@@ -147,6 +202,8 @@ struct PredictEngine<API: LitAPI>: BatchEngine {
     func setup(_ api: inout API, device: Device) throws { try api.setup(device: device) }
     func isHealthy(_ api: API) -> Bool { api.health() }
     func teardown(_ api: inout API) { api.teardown() }
+
+    var defersLoopWakeups: Bool { true }
 
     func run(_ batch: [Job], on api: API) {
         var inputs: [API.Input] = []
@@ -159,7 +216,7 @@ struct PredictEngine<API: LitAPI>: BatchEngine {
                 inputs.append(try api.decodeRequest(request, context: job.context))
                 owners.append(job)
             } catch {
-                job.finish(errors.response(for: error, hook: "decodeRequest"))
+                job.finish(errors.response(for: error, hook: "decodeRequest"), wakeLoop: false)
             }
         }
         guard !inputs.isEmpty else { return }
@@ -168,7 +225,7 @@ struct PredictEngine<API: LitAPI>: BatchEngine {
             outputs = try api.predict(batch: inputs)
         } catch {
             let answer = errors.response(for: error, hook: "predict")
-            for job in owners { job.finish(answer) }
+            for job in owners { job.finish(answer, wakeLoop: false) }
             return
         }
         guard outputs.count == owners.count else {
@@ -176,16 +233,16 @@ struct PredictEngine<API: LitAPI>: BatchEngine {
                 "\(errors.name): predict(batch:) returned \(outputs.count) outputs for \(owners.count) inputs"
             )
             let answer = HTTPResponse.error(.internalServerError, "Batch size mismatch")
-            for job in owners { job.finish(answer) }
+            for job in owners { job.finish(answer, wakeLoop: false) }
             return
         }
         // An index loop: `zip` over generic arrays runs unspecialised here and costs ~5,000 instructions a request.
         for index in owners.indices {
             do {
                 let body = try LitJSON.encode(try api.encodeResponse(outputs[index]))
-                owners[index].finish(HTTPResponse(status: .ok, contentType: .json, body: body))
+                owners[index].finish(HTTPResponse(status: .ok, contentType: .json, body: body), wakeLoop: false)
             } catch {
-                owners[index].finish(errors.response(for: error, hook: "encodeResponse"))
+                owners[index].finish(errors.response(for: error, hook: "encodeResponse"), wakeLoop: false)
             }
         }
     }
