@@ -124,10 +124,10 @@ final class WorkerPool<Engine: BatchEngine>: EndpointRuntime {
             beforeSleeping: { wakeups.flush() }
         ) {
             statistics.recordBatch(size: batch.count)
+            let started = Monotonic.nanoseconds()
             engine.run(batch, on: api)
             if engine.defersLoopWakeups {
-                wakeups.note(batch)
-                wakeups.flushIfDue()
+                wakeups.finished(batch, startedAt: started)
             }
         }
         wakeups.flush()
@@ -157,10 +157,12 @@ struct ErrorAnswers: Sendable {
 /// The loops a worker finished jobs for and has not woken yet. A worker that answers many small requests in a row
 /// wakes each loop once for all of them instead of once per answer: on a busy core every wake-up would otherwise
 /// preempt the worker and switch threads for a single response. Pending wake-ups are sent before the worker sleeps,
-/// after ``maxPending`` batches, or once the oldest is ``maxDelay`` nanoseconds old, whichever comes first.
+/// after a batch that took ``maxDelay`` or longer (a slow model: a wake-up costs nothing next to it), after
+/// ``maxPending`` batches, or once the oldest pending answer is ``maxDelay`` old, whichever comes first.
 /// Worker thread only.
 final class LoopWakeups {
     static let maxPending = 32
+    /// Nanoseconds.
     static let maxDelay: UInt64 = 50_000
     private var sinks: [CompletionSink] = []
     private var pendingBatches = 0
@@ -168,19 +170,16 @@ final class LoopWakeups {
 
     init() { sinks.reserveCapacity(4) }
 
-    /// Records the loops of a batch whose answers were queued without a wake-up.
-    func note(_ batch: [Job]) {
-        if pendingBatches == 0 { oldest = Monotonic.nanoseconds() }
+    /// Records the loops of a batch whose answers were queued without a wake-up, and wakes them if it is time.
+    /// - Parameter startedAt: Monotonic nanoseconds at which the batch started running.
+    func finished(_ batch: [Job], startedAt: UInt64) {
+        let now = Monotonic.nanoseconds()
+        if pendingBatches == 0 { oldest = now }
         pendingBatches += 1
         for job in batch where !sinks.contains(where: { $0 === job.completions }) {
             sinks.append(job.completions)
         }
-    }
-
-    /// Wakes the loops when enough is pending or the oldest answer has waited long enough.
-    func flushIfDue() {
-        guard pendingBatches > 0 else { return }
-        if pendingBatches >= Self.maxPending || Monotonic.nanoseconds() &- oldest >= Self.maxDelay {
+        if now &- startedAt >= Self.maxDelay || pendingBatches >= Self.maxPending || now &- oldest >= Self.maxDelay {
             flush()
         }
     }
