@@ -97,6 +97,15 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
         HTTPResponse(status: status, contentType: .text, body: Array(text.utf8))
     }
 
+    /// Answers the loop gives on every request of a kind, built once: copying them allocates nothing.
+    static let notFound = HTTPResponse.error(.notFound, "Not Found")
+    /// `GET /health` when ready.
+    static let healthy = HTTPResponse.text(.ok, "ok")
+    /// `GET /health` while setup runs or a `health()` says no.
+    static let notReady = HTTPResponse.text(.serviceUnavailable, "not ready")
+    /// `GET /` (LitServe's answer).
+    static let running = HTTPResponse.text(.ok, "litserve running")
+
     /// `{"detail":"..."}` with the message escaped as a JSON string.
     static func detailJSON(_ detail: String) -> [UInt8] {
         var out: [UInt8] = Array(#"{"detail":"#.utf8)

@@ -112,7 +112,7 @@ final class LoopContext: HTTPRequestHandler {
 
     func route(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> (HTTPRoute, tag: Int) {
         guard let (entry, tag) = runtime.router.match(UnsafeRawBufferPointer(rebasing: buffer[head.path])) else {
-            return (.respond(.error(.notFound, "Not Found")), -1)
+            return (.respond(.notFound), -1)
         }
         let isGet = head.method == .get || head.method == .head
         switch entry.target {

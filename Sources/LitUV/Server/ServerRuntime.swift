@@ -340,10 +340,10 @@ final class ServerRuntime: @unchecked Sendable {
     func builtInResponse(_ target: Router.Target) -> HTTPResponse {
         switch target {
         case .root:
-            return .text(.ok, "litserve running")
+            return .running
         case .health:
-            let healthy = endpoints.allSatisfy(\.isHealthy)
-            return healthy ? .text(.ok, "ok") : .text(.serviceUnavailable, "not ready")
+            for endpoint in endpoints where !endpoint.isHealthy { return .notReady }
+            return .healthy
         case .info:
             return HTTPResponse(status: .ok, contentType: .json, body: infoBody)
         case .metrics:
@@ -351,7 +351,7 @@ final class ServerRuntime: @unchecked Sendable {
         case .staticJSON(let index):
             return HTTPResponse(status: .ok, contentType: .json, body: router.staticBodies[index])
         case .shutdown, .endpoint:
-            return .error(.notFound, "Not Found")
+            return .notFound
         }
     }
 

@@ -70,7 +70,10 @@ final class WorkerPool<Engine: BatchEngine>: EndpointRuntime {
 
     var isHealthy: Bool {
         guard isReady else { return false }
-        return readyCopies.withLock { copies in copies.allSatisfy { engine.isHealthy($0) } }
+        return readyCopies.withLock { copies in
+            for index in copies.indices where !engine.isHealthy(copies[index]) { return false }
+            return true
+        }
     }
 
     var queueDepth: Int { queue.approximateCount }
