@@ -4,6 +4,7 @@ import Synchronization
 ///
 /// Its `state` decides who answers: the worker may start it only while it is `queued`; the loop cancels it when
 /// the client leaves or its deadline passes, and then answers (504) or drops it itself.
+@usableFromInline
 final class Job: PendingResponse, @unchecked Sendable {
     // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder`, `context` and `completions` are
     // immutable; everything else the worker hands to the loop travels inside `Completion` values through the
@@ -13,7 +14,7 @@ final class Job: PendingResponse, @unchecked Sendable {
         case queued, running, cancelled
     }
 
-    let body: [UInt8]
+    @usableFromInline let body: [UInt8]
     /// Monotonic nanoseconds at which the request times out (`UInt64.max` for never).
     let deadline: UInt64
     /// Monotonic nanoseconds at which the request was complete (the batch window opens here).
@@ -21,7 +22,7 @@ final class Job: PendingResponse, @unchecked Sendable {
     let responder: HTTPResponder
     let completions: CompletionSink
     let statistics: EndpointStatistics
-    let context: RequestContext
+    @usableFromInline let context: RequestContext
     private let state = Atomic<UInt8>(State.queued.rawValue)
     /// Streamed bytes handed to the loop and not yet accepted by the kernel (flow control).
     let streamCredit = Atomic<Int>(0)

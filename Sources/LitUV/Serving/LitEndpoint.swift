@@ -52,6 +52,7 @@ public struct LitEndpoint: Sendable {
     ///   - workersPerDevice: Predict workers per device.
     ///   - devices: Devices (CPU indices) to spread workers over.
     ///   - runsInline: Answer on the I/O loops instead of worker threads (see ``runsInline``).
+    @inlinable
     public init<API: LitAPI>(
         _ api: API,
         path: String = "/predict",
@@ -60,6 +61,32 @@ public struct LitEndpoint: Sendable {
         workersPerDevice: Int = 1,
         devices: Int = 1,
         runsInline: Bool = false
+    ) {
+        // The closure is created here, in the caller's module, where `API` is a concrete type: the worker's
+        // per-batch code (`PredictBatch.run`) is specialised for it.
+        self.init(
+            api,
+            path: path,
+            maxBatchSize: maxBatchSize,
+            batchTimeout: batchTimeout,
+            workersPerDevice: workersPerDevice,
+            devices: devices,
+            runsInline: runsInline,
+            runBatch: { batch, api, errors in PredictBatch.run(batch, on: api, errors: errors) }
+        )
+    }
+
+    /// The non-inlinable part of the public initialiser.
+    @usableFromInline
+    init<API: LitAPI>(
+        _ api: API,
+        path: String,
+        maxBatchSize: Int,
+        batchTimeout: Duration,
+        workersPerDevice: Int,
+        devices: Int,
+        runsInline: Bool,
+        runBatch: @escaping @Sendable ([Job], API, ErrorAnswers) -> Void
     ) {
         self.path = path
         self.runsInline = runsInline
@@ -76,7 +103,8 @@ public struct LitEndpoint: Sendable {
             return WorkerPool(
                 engine: PredictEngine(
                     prototype: api,
-                    errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger)
+                    errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger),
+                    runBatch: runBatch
                 ),
                 context: context
             )

@@ -140,6 +140,7 @@ final class WorkerPool<Engine: BatchEngine>: EndpointRuntime {
 
 /// Maps errors thrown by hooks to answers: ``HTTPError`` keeps its status and detail, a ``JSONError`` from decoding
 /// the body is 400, anything else is logged and answered 500 without its message.
+@usableFromInline
 struct ErrorAnswers: Sendable {
     let name: String
     let logger: Logger
@@ -179,8 +180,15 @@ final class LoopWakeups {
         let now = Monotonic.nanoseconds()
         if pendingBatches == 0 { oldest = now }
         pendingBatches += 1
-        for job in batch where !sinks.contains(where: { $0 === job.completions }) {
-            sinks.append(job.completions)
+        for job in batch {
+            let sink = job.completions
+            if sinks.last === sink { continue }
+            var known = false
+            for index in sinks.indices where sinks[index] === sink {
+                known = true
+                break
+            }
+            if !known { sinks.append(sink) }
         }
         if now &- startedAt >= Self.maxDelay || pendingBatches >= Self.maxPending || now &- oldest >= Self.maxDelay {
             flush()
@@ -200,6 +208,8 @@ final class LoopWakeups {
 struct PredictEngine<API: LitAPI>: BatchEngine {
     let prototype: API
     let errors: ErrorAnswers
+    /// ``PredictBatch/run(_:on:errors:)``, specialised for `API` where the endpoint was created.
+    let runBatch: @Sendable ([Job], API, ErrorAnswers) -> Void
 
     func setup(_ api: inout API, device: Device) throws { try api.setup(device: device) }
     func isHealthy(_ api: API) -> Bool { api.health() }
@@ -208,44 +218,6 @@ struct PredictEngine<API: LitAPI>: BatchEngine {
     var defersLoopWakeups: Bool { true }
 
     func run(_ batch: [Job], on api: API) {
-        var inputs: [API.Input] = []
-        var owners: [Job] = []
-        inputs.reserveCapacity(batch.count)
-        owners.reserveCapacity(batch.count)
-        for job in batch {
-            do {
-                let request = try LitJSON.decode(API.Request.self, from: job.body)
-                inputs.append(try api.decodeRequest(request, context: job.context))
-                owners.append(job)
-            } catch {
-                job.finish(errors.response(for: error, hook: "decodeRequest"), wakeLoop: false)
-            }
-        }
-        guard !inputs.isEmpty else { return }
-        let outputs: [API.Output]
-        do {
-            outputs = try api.predict(batch: inputs)
-        } catch {
-            let answer = errors.response(for: error, hook: "predict")
-            for job in owners { job.finish(answer, wakeLoop: false) }
-            return
-        }
-        guard outputs.count == owners.count else {
-            errors.logger.error(
-                "\(errors.name): predict(batch:) returned \(outputs.count) outputs for \(owners.count) inputs"
-            )
-            let answer = HTTPResponse.error(.internalServerError, "Batch size mismatch")
-            for job in owners { job.finish(answer, wakeLoop: false) }
-            return
-        }
-        // An index loop: `zip` over generic arrays runs unspecialised here and costs ~5,000 instructions a request.
-        for index in owners.indices {
-            do {
-                let body = try LitJSON.encode(try api.encodeResponse(outputs[index]))
-                owners[index].finish(HTTPResponse(status: .ok, contentType: .json, body: body), wakeLoop: false)
-            } catch {
-                owners[index].finish(errors.response(for: error, hook: "encodeResponse"), wakeLoop: false)
-            }
-        }
+        runBatch(batch, api, errors)
     }
 }

@@ -1,0 +1,92 @@
+/// The per-batch work of a ``LitAPI`` endpoint: decode each body, `predict(batch:)`, encode each output.
+///
+/// It is `@inlinable` so that it is compiled where the API's type is known: ``LitEndpoint/init(_:path:maxBatchSize:batchTimeout:workersPerDevice:devices:runsInline:)``
+/// (itself `@inlinable`) wraps it in a closure in the module that creates the endpoint, and the worker calls that
+/// closure. Unspecialised, every `[API.Input]` and `[API.Output]` operation looks generic metadata up at run time
+/// (about 4,000 instructions per request for the square model; docs/PERFORMANCE.md). Only `@usableFromInline`
+/// entry points of the worker side are used here; answers are built behind them.
+@usableFromInline
+enum PredictBatch {
+    /// Answers every job of `batch` exactly once, without waking the jobs' loops (the worker does, see
+    /// `LoopWakeups`).
+    @inlinable
+    static func run<API: LitAPI>(_ batch: [Job], on api: API, errors: ErrorAnswers) {
+        var inputs: [API.Input] = []
+        var owners: [Job] = []
+        inputs.reserveCapacity(batch.count)
+        owners.reserveCapacity(batch.count)
+        for job in batch {
+            do {
+                let request = try JSONBridge.decode(API.Request.self, from: job.body)
+                inputs.append(try api.decodeRequest(request, context: job.context))
+                owners.append(job)
+            } catch {
+                job.fail(error, hook: "decodeRequest", errors: errors)
+            }
+        }
+        guard !inputs.isEmpty else { return }
+        let outputs: [API.Output]
+        do {
+            outputs = try api.predict(batch: inputs)
+        } catch {
+            Job.fail(owners, error, hook: "predict", errors: errors)
+            return
+        }
+        guard outputs.count == owners.count else {
+            Job.failBatchSizeMismatch(owners, outputCount: outputs.count, errors: errors)
+            return
+        }
+        for index in owners.indices {
+            do {
+                owners[index].succeed(json: try JSONBridge.encode(try api.encodeResponse(outputs[index])))
+            } catch {
+                owners[index].fail(error, hook: "encodeResponse", errors: errors)
+            }
+        }
+    }
+}
+
+/// ``LitJSON`` for `@inlinable` code (which may not name SPI declarations).
+@usableFromInline
+enum JSONBridge {
+    @usableFromInline
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(JSONError) -> T {
+        try LitJSON.decode(type, from: bytes)
+    }
+
+    @usableFromInline
+    static func encode<T: Encodable>(_ value: T) throws(JSONError) -> [UInt8] {
+        try LitJSON.encode(value)
+    }
+}
+
+extension Job {
+    /// Worker side: a `200` JSON answer, delivered without waking the loop.
+    @usableFromInline
+    func succeed(json body: [UInt8]) {
+        finish(HTTPResponse(status: .ok, contentType: .json, body: body), wakeLoop: false)
+    }
+
+    /// Worker side: the answer for an error thrown by `hook`, delivered without waking the loop.
+    @usableFromInline
+    func fail(_ error: any Error, hook: String, errors: ErrorAnswers) {
+        finish(errors.response(for: error, hook: hook), wakeLoop: false)
+    }
+
+    /// Worker side: one error answers every job of a batch.
+    @usableFromInline
+    static func fail(_ jobs: [Job], _ error: any Error, hook: String, errors: ErrorAnswers) {
+        let answer = errors.response(for: error, hook: hook)
+        for job in jobs { job.finish(answer, wakeLoop: false) }
+    }
+
+    /// Worker side: `predict(batch:)` returned the wrong number of outputs; logged, and every job answered 500.
+    @usableFromInline
+    static func failBatchSizeMismatch(_ jobs: [Job], outputCount: Int, errors: ErrorAnswers) {
+        errors.logger.error(
+            "\(errors.name): predict(batch:) returned \(outputCount) outputs for \(jobs.count) inputs"
+        )
+        let answer = HTTPResponse.error(.internalServerError, "Batch size mismatch")
+        for job in jobs { job.finish(answer, wakeLoop: false) }
+    }
+}
