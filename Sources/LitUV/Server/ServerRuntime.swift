@@ -298,12 +298,12 @@ final class ServerRuntime: @unchecked Sendable {
     ) -> HTTPDispatch {
         let now = Monotonic.nanoseconds()
         let deadline = timeoutNanoseconds.map { now &+ $0 } ?? .max
+        let context = RequestContext(
+            headers: headers,
+            path: endpointSettings[endpoint].path,
+            serverName: responder.serverName
+        )
         if let predictor = endpoints[endpoint].inlinePredictor {
-            let context = RequestContext(
-                headers: headers,
-                path: endpointSettings[endpoint].path,
-                serverName: responder.serverName
-            )
             return .respond(
                 predictor.respond(loop: loop, body: body, context: context, arrival: now, deadline: deadline)
             )
@@ -315,11 +315,7 @@ final class ServerRuntime: @unchecked Sendable {
             responder: responder,
             completions: completions,
             statistics: endpointStatistics[endpoint],
-            context: RequestContext(
-                headers: headers,
-                path: endpointSettings[endpoint].path,
-                serverName: responder.serverName
-            )
+            context: context
         )
         inFlight.add(1, ordering: .relaxed)
         if endpoints[endpoint].submit(job) {
