@@ -41,6 +41,7 @@ public final class LitServer: Sendable {
     ///   - devices: Devices to spread workers over. Default 1.
     ///   - configuration: Server-wide settings.
     /// - Throws: ``LitServerError`` when an option is invalid.
+    @inlinable  // so that the endpoint's worker code is specialised for `API` in the caller's module
     public convenience init<API: LitAPI>(
         _ api: API,
         path: String = "/predict",
