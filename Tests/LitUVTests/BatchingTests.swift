@@ -259,6 +259,31 @@ struct BatchingTests {
         }
     }
 
+    @Test func decodeErrorsInsideABatchLeaveEveryOtherAnswerWithItsOwnRequest() throws {
+        let counter = HookCounter()
+        let server = try LitServer(
+            CountingAPI(counter: counter),
+            maxBatchSize: 8,
+            batchTimeout: .milliseconds(100),
+            configuration: testConfiguration(ioThreads: 1)
+        )
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port)
+            let inputs: [Double] = [2, -1, 3, -1, -1, 4, 5, -1]
+            try client.send(inputs.map { TestClient.format("POST", "/predict", body: predictBody($0)) }.joined())
+            for input in inputs {
+                let response = try client.readResponse()
+                if input < 0 {
+                    #expect(response.status == 422)
+                } else {
+                    #expect(response.status == 200)
+                    #expect(outputValue(response) == input * input)
+                }
+            }
+            #expect(counter.predictedInputs.load(ordering: .relaxed) == 4)
+        }
+    }
+
     @Test func aFullQueueAnswers503WithRetryAfterAtOnce() throws {
         let server = try LitServer(
             CountingAPI(counter: HookCounter(), delay: .milliseconds(400)),

@@ -12,19 +12,22 @@ enum PredictBatch {
     @inlinable
     static func run<API: LitAPI>(_ batch: [Job], on api: API, errors: ErrorAnswers) {
         var inputs: [API.Input] = []
-        var owners: [Job] = []
         inputs.reserveCapacity(batch.count)
-        owners.reserveCapacity(batch.count)
-        for job in batch {
+        // The jobs whose input is in `inputs`: `batch` itself until a decode fails (no array to build then).
+        var survivors: [Job]? = nil
+        for index in batch.indices {
+            let job = batch[index]
             do {
                 let request = try JSONBridge.decode(API.Request.self, from: job.body)
                 inputs.append(try api.decodeRequest(request, context: job.context))
-                owners.append(job)
+                survivors?.append(job)
             } catch {
                 job.fail(error, hook: "decodeRequest", errors: errors)
+                if survivors == nil { survivors = Array(batch[..<index]) }
             }
         }
         guard !inputs.isEmpty else { return }
+        let owners = survivors ?? batch
         let outputs: [API.Output]
         do {
             outputs = try api.predict(batch: inputs)
