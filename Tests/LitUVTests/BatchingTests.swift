@@ -74,7 +74,7 @@ func concurrentPredictions(port: Int, count: Int, path: String = "/predict") thr
             }
         }
     }
-    threads.forEach { $0.start() }
+    for thread in threads { thread.start() }
     let deadline = Date().addingTimeInterval(60)
     while results.withLock({ $0.count }) + errors.withLock({ $0.count }) < count && Date() < deadline { usleep(1_000) }
     let failures = errors.withLock { $0 }
