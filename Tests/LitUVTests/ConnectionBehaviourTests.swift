@@ -399,7 +399,9 @@ struct ConnectionBehaviourTests {
         // the same at this point); queued work is dropped before predict and the connection closes.
         let counter = HookCounter()
         let server = try LitServer(
-            CountingAPI(counter: counter, delay: .milliseconds(300)), configuration: testConfiguration())
+            CountingAPI(counter: counter, delay: .milliseconds(300)),
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let busy = try TestClient(port: running.port)
             try busy.send(predictRequest(1.0))

@@ -192,7 +192,7 @@ struct ShutdownTests {
     @Test func shutdownIsIdempotentFromManyThreads() throws {
         let running = try server().start(host: "127.0.0.1", port: 0)
         let threads = (0..<8).map { _ in Thread { running.shutdown() } }
-        threads.forEach { $0.start() }
+        for thread in threads { thread.start() }
         running.shutdown()
         try running.wait()
         running.shutdown()

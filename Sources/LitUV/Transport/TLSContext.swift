@@ -46,7 +46,8 @@ final class TLSContext: @unchecked Sendable {
         guard SSL_CTX_check_private_key(context) == 1 else {
             throw TLSContext.error(
                 "the private key \(Self.describe(configuration.privateKey)) does not match the certificate "
-                    + Self.describe(configuration.certificateChain))
+                    + Self.describe(configuration.certificateChain)
+            )
         }
     }
 
