@@ -93,7 +93,13 @@ struct HTTPResponder: @unchecked Sendable {
 
 /// Settings and state shared by the connections of one loop. Loop thread only.
 final class HTTPLoopState {
+    // Loop thread only, and never accessed twice at once: release builds skip the dynamic exclusivity check (as for
+    // the connection's state below).
+    #if DEBUG
     var date = DateCache()
+    #else
+    @exclusivity(unchecked) var date = DateCache()
+    #endif
     let limits: HTTPLimits
     /// Nanoseconds a request head may take to arrive (slowloris guard).
     let headerTimeout: UInt64

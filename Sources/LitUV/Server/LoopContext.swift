@@ -9,8 +9,12 @@ final class LoopContext: HTTPRequestHandler {
     private unowned(unsafe) let runtime: ServerRuntime
     private var listeners: [TCPListener] = []
     private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
+    #if DEBUG
     /// Endpoints that got jobs during this loop iteration; their workers are woken before the loop polls again.
     private var endpointsToWake: [Int] = []
+    #else
+    @exclusivity(unchecked) private var endpointsToWake: [Int] = []  // loop thread only, never accessed twice at once
+    #endif
 
     init(loop: EventLoop, runtime: ServerRuntime) {
         self.loop = loop

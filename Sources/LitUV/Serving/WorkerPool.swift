@@ -120,7 +120,7 @@ final class WorkerPool<Engine: BatchEngine>: EndpointRuntime {
         )
         var batch: [Job] = []
         batch.reserveCapacity(settings.maxBatchSize)
-        let wakeups = LoopWakeups()
+        var wakeups = LoopWakeups()
         while collector.next(
             into: &batch,
             shouldStop: { stopping.load(ordering: .sequentiallyConsistent) },
@@ -164,7 +164,7 @@ struct ErrorAnswers: Sendable {
 /// after a batch that took ``maxDelay`` or longer (a slow model: a wake-up costs nothing next to it), after
 /// ``maxPending`` batches, or once the oldest pending answer is ``maxDelay`` old, whichever comes first.
 /// Worker thread only.
-final class LoopWakeups {
+struct LoopWakeups {
     static let maxPending = 32
     /// Nanoseconds.
     static let maxDelay: UInt64 = 50_000
@@ -176,7 +176,7 @@ final class LoopWakeups {
 
     /// Records the loops of a batch whose answers were queued without a wake-up, and wakes them if it is time.
     /// - Parameter startedAt: Monotonic nanoseconds at which the batch started running.
-    func finished(_ batch: [Job], startedAt: UInt64) {
+    mutating func finished(_ batch: [Job], startedAt: UInt64) {
         let now = Monotonic.nanoseconds()
         if pendingBatches == 0 { oldest = now }
         pendingBatches += 1
@@ -196,7 +196,7 @@ final class LoopWakeups {
     }
 
     /// Wakes every loop with queued answers.
-    func flush() {
+    mutating func flush() {
         guard pendingBatches > 0 else { return }
         for sink in sinks { sink.wakeLoop() }
         sinks.removeAll(keepingCapacity: true)
