@@ -8,11 +8,11 @@ import Testing
 // accept: the parser routes on the path component, strips the query as for origin-form, reads an empty path as "/",
 // and rejects a malformed absolute-form target with 400; asterisk-form and CONNECT's authority-form are unchanged.
 
-// MARK: - Drivers
+// MARK: - Drivers (the parser is driven by Support/ParserDriver.swift, which also checks that every head's path is
+// non-empty and lies within its target)
 
-/// What a parse produced, independent of how the input was split into reads.
+/// What a parse produced, with heads as the texts of their target and path.
 private enum AbsoluteFormEvent: Equatable {
-    /// A head, as the texts of its target and path (the ranges are checked where the head is handed out).
     case head(target: String, path: String)
     case body([UInt8])
     case end
@@ -20,122 +20,34 @@ private enum AbsoluteFormEvent: Equatable {
     case incomplete
 }
 
-/// Feeds `input` to a fresh parser in pieces of the given sizes (the last piece takes the rest), presenting the
-/// unconsumed bytes again before each new piece, as a connection does.
-private func feed(
-    _ input: [UInt8],
-    pieces: [Int],
-    limits: HTTPLimits = .init(),
-    sourceLocation: SourceLocation = #_sourceLocation
-) -> [AbsoluteFormEvent] {
-    var parser = HTTPRequestParser(limits: limits)
-    var pending: [UInt8] = []
-    var events: [AbsoluteFormEvent] = []
-    var offset = 0
-    var pieceIndex = 0
-    var calls = 0
-    while offset < input.count {
-        let size = pieceIndex < pieces.count ? max(1, pieces[pieceIndex]) : input.count - offset
-        pieceIndex += 1
-        let next = min(input.count, offset + size)
-        pending += input[offset..<next]
-        offset = next
-        reading: while true {
-            calls += 1
-            guard calls <= 4 * input.count + 100 else {
-                Issue.record("the parser makes no progress", sourceLocation: sourceLocation)
-                return events
-            }
-            let count = pending.count
-            let result = pending.withUnsafeBytes { parser.parse($0) }
-            var consumed = 0
-            switch result {
-            case .needMore(let n):
-                consumed = n
-            case .head(let head, let n):
-                consumed = n
-                // The path is never empty and lies within the target, which lies within what was given.
-                #expect(
-                    !head.path.isEmpty && head.path.lowerBound >= head.target.lowerBound
-                        && head.path.upperBound <= head.target.upperBound && head.target.upperBound <= count,
-                    "path \(head.path), target \(head.target)",
-                    sourceLocation: sourceLocation
-                )
-                let target = String(decoding: pending[head.target], as: UTF8.self)
-                let path = String(decoding: pending[head.path], as: UTF8.self)
-                events.append(.head(target: target, path: path))
-            case .body(let range, let n):
-                consumed = n
-                let slice = Array(pending[range])
-                if case .body(let previous) = events.last {
-                    events[events.count - 1] = .body(previous + slice)
-                } else {
-                    events.append(.body(slice))
-                }
-            case .end(let n):
-                consumed = n
-                events.append(.end)
-            case .error(let error):
-                events.append(.error(error))
-                return events
-            }
-            #expect(consumed >= 0 && consumed <= count, sourceLocation: sourceLocation)
-            pending.removeFirst(max(0, min(consumed, count)))
-            if case .needMore = result { break reading }
+/// `input` parsed whole, heads shown as their target and path texts.
+private func events(of input: String, limits: HTTPLimits = .init()) -> [AbsoluteFormEvent] {
+    let bytes = Array(input.utf8)
+    return parseWhole(bytes, limits: limits).map { event in
+        switch event {
+        case .head(let head):
+            .head(
+                target: String(decoding: bytes[head.target], as: UTF8.self),
+                path: String(decoding: bytes[head.path], as: UTF8.self)
+            )
+        case .body(let body): .body(body)
+        case .end: .end
+        case .error(let error): .error(error)
+        case .incomplete: .incomplete
         }
     }
-    if !pending.isEmpty || events.last != .end { events.append(.incomplete) }
-    return events
-}
-
-private func parseWhole(_ input: String, limits: HTTPLimits = .init()) -> [AbsoluteFormEvent] {
-    feed(Array(input.utf8), pieces: [], limits: limits)
 }
 
 /// The path of the first head of `input`, parsed whole.
 private func path(of input: String) -> String? {
-    for case .head(_, let path) in parseWhole(input) { return path }
+    for case .head(_, let path) in events(of: input) { return path }
     return nil
 }
 
 /// The error `input` is rejected with, parsed whole.
 private func rejection(of input: String, limits: HTTPLimits = .init()) -> HTTPParseError? {
-    if case .error(let error) = parseWhole(input, limits: limits).last { return error }
+    if case .error(let error) = events(of: input, limits: limits).last { return error }
     return nil
-}
-
-/// Feeds `input` whole, one byte at a time, two bytes at a time, split in two at every position, and in
-/// pseudo-random pieces, and checks that every way gives the same events (heads, body bytes, end, which error).
-private func expectSameEventsForEverySplit(_ input: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    let bytes = Array(input.utf8)
-    let reference = feed(bytes, pieces: [], sourceLocation: sourceLocation)
-    var splits: [(String, [Int])] = [
-        ("1-byte", Array(repeating: 1, count: bytes.count)),
-        ("2-byte", Array(repeating: 2, count: bytes.count)),
-    ]
-    for k in 1..<max(1, bytes.count) { splits.append(("split at \(k)", [k])) }
-    var state = UInt64(bytes.count)
-    for round in 0..<10 {
-        var pieces: [Int] = []
-        var total = 0
-        while total < bytes.count {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let n = 1 + Int((state >> 33) % UInt64(bytes.count / 4 + 1))
-            pieces.append(n)
-            total += n
-        }
-        splits.append(("random \(round)", pieces))
-    }
-    for (name, pieces) in splits {
-        let events = feed(bytes, pieces: pieces, sourceLocation: sourceLocation)
-        if events != reference {
-            Issue.record(
-                "\(name): \(events) != whole: \(reference) for \(input.debugDescription)",
-                sourceLocation: sourceLocation
-            )
-            return
-        }
-    }
 }
 
 private let hostField = "Host: 127.0.0.1:8000\r\n"
@@ -144,7 +56,7 @@ private let hostField = "Host: 127.0.0.1:8000\r\n"
 
 @Test func absoluteFormTargetIsRoutedOnItsPathComponent() {
     let input = "GET http://127.0.0.1:8000/health HTTP/1.1\r\n\(hostField)\r\n"
-    #expect(parseWhole(input) == [.head(target: "http://127.0.0.1:8000/health", path: "/health"), .end])
+    #expect(events(of: input) == [.head(target: "http://127.0.0.1:8000/health", path: "/health"), .end])
 }
 
 @Test func absoluteFormQueryIsStrippedFromThePathLikeOriginForm() {
@@ -180,7 +92,7 @@ func absoluteFormHostsAndPortsOfEveryShapeAreAccepted(target: String, expected: 
 @Test func absoluteFormPostKeepsItsBody() {
     let input = "POST HTTP://127.0.0.1:8000/predict HTTP/1.1\r\n\(hostField)Content-Length: 14\r\n\r\n{\"input\": 4.0}"
     #expect(
-        parseWhole(input) == [
+        events(of: input) == [
             .head(target: "HTTP://127.0.0.1:8000/predict", path: "/predict"),
             .body(Array("{\"input\": 4.0}".utf8)), .end,
         ]
@@ -256,7 +168,7 @@ func absoluteFormTargetWithWhitespaceIsRejectedWith400(target: String) {
 // MARK: - Parser: other target forms are unchanged
 
 @Test func asteriskFormIsHandedOutAsSent() {
-    #expect(parseWhole("OPTIONS * HTTP/1.1\r\n\(hostField)\r\n") == [.head(target: "*", path: "*"), .end])
+    #expect(events(of: "OPTIONS * HTTP/1.1\r\n\(hostField)\r\n") == [.head(target: "*", path: "*"), .end])
 }
 
 @Test func connectAuthorityFormIsHandedOutAsSent() {
@@ -267,7 +179,7 @@ func absoluteFormTargetWithWhitespaceIsRejectedWith400(target: String) {
 
 @Test func originFormIsUnchanged() {
     #expect(
-        parseWhole("GET /health?x HTTP/1.1\r\n\(hostField)\r\n") == [.head(target: "/health?x", path: "/health"), .end]
+        events(of: "GET /health?x HTTP/1.1\r\n\(hostField)\r\n") == [.head(target: "/health?x", path: "/health"), .end]
     )
 }
 
@@ -286,7 +198,7 @@ func absoluteFormTargetWithWhitespaceIsRejectedWith400(target: String) {
     "GET /health HTTP/1.1\r\n\(hostField)\r\nGET http://h/predict HTTP/1.1\r\n\(hostField)\r\n",
 ])
 func absoluteFormGivesTheSameEventsHoweverTheInputIsSplit(input: String) {
-    expectSameEventsForEverySplit(input)
+    expectSameResultForEverySplit(Array(input.utf8))
 }
 
 // MARK: - End to end
