@@ -88,8 +88,8 @@ final class EventLoop: UVHandleOwner, @unchecked Sendable {
     }
 
     /// Starts the loop's thread.
-    /// - Throws: ``LitServerError`` when the thread cannot be created.
-    func start(name: String) throws(LitServerError) {
+    /// - Throws: ``ThreadCreationError`` when the thread cannot be created.
+    func start(name: String) throws(ThreadCreationError) {
         thread = try NativeThread.spawn(name: name) { [self] in self.runOnThread() }
     }
 

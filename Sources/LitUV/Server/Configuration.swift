@@ -102,17 +102,6 @@ extension LitServer {
     }
 }
 
-extension Duration {
-    /// Whole nanoseconds, saturating at 0 for negative durations.
-    var nanoseconds: UInt64 {
-        let (seconds, attoseconds) = components
-        if seconds < 0 { return 0 }
-        let whole = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
-        if whole.overflow { return .max }
-        return whole.partialValue &+ UInt64(attoseconds / 1_000_000_000)
-    }
-}
-
 extension LitServer {
     /// One listening address, plain HTTP or HTTPS.
     public struct Listener: Sendable {

@@ -51,8 +51,12 @@ public struct LitServerError: Error, Sendable, CustomStringConvertible {
         LitServerError(code: .invalidConfiguration, message: "invalid configuration: \(message)")
     }
 
-    static func threadCreationFailed(errno: Int32) -> LitServerError {
-        LitServerError(code: .threadCreationFailed, message: "cannot create a thread (error \(errno))")
+    static func threadCreationFailed(_ error: ThreadCreationError) -> LitServerError {
+        LitServerError(code: .threadCreationFailed, message: error.description, underlying: error)
+    }
+
+    static func invalidAddress(_ error: SocketAddressError) -> LitServerError {
+        .invalidConfiguration(error.message)
     }
 
     static func listen(_ error: UVError, address: String) -> LitServerError {

@@ -123,7 +123,11 @@ final class ServerRuntime: @unchecked Sendable {
             try bindListeners()
             try startWorkers()
             if configuration.handleSignals { try installSignalHandlers() }
-            coordinator = try NativeThread.spawn(name: "lituv-stop") { [self] in self.coordinate() }
+            do {
+                coordinator = try NativeThread.spawn(name: "lituv-stop") { [self] in self.coordinate() }
+            } catch {
+                throw .threadCreationFailed(error)
+            }
         } catch {
             abortStart()
             finished.leave()
@@ -149,7 +153,11 @@ final class ServerRuntime: @unchecked Sendable {
             loop.onStop = { [unowned context] in context.closeAll() }
             loops.append(loop)
             contexts.append(context)
-            try loop.start(name: "lituv-io\(index)")
+            do {
+                try loop.start(name: "lituv-io\(index)")
+            } catch {
+                throw .threadCreationFailed(error)
+            }
         }
     }
 
@@ -192,7 +200,7 @@ final class ServerRuntime: @unchecked Sendable {
     /// Binds every listener on every loop (SO_REUSEPORT); a port 0 is resolved by the first loop's bind.
     private func bindListeners() throws(LitServerError) {
         for (index, listener) in listeners.enumerated() {
-            var address = try SocketAddress(host: listener.host, port: listener.port)
+            var address = try resolve(host: listener.host, port: listener.port)
             do {
                 try address.probeAvailable()
             } catch {
@@ -208,7 +216,7 @@ final class ServerRuntime: @unchecked Sendable {
                 case .success(let bound):
                     if boundPort == 0 {
                         boundPort = bound
-                        address = try SocketAddress(host: listener.host, port: bound)
+                        address = try resolve(host: listener.host, port: bound)
                     }
                 case .failure(let error):
                     throw .listen(error, address: address.description)
@@ -218,15 +226,27 @@ final class ServerRuntime: @unchecked Sendable {
         }
     }
 
+    private func resolve(host: String, port: Int) throws(LitServerError) -> SocketAddress {
+        do {
+            return try SocketAddress(host: host, port: port)
+        } catch {
+            throw .invalidAddress(error)
+        }
+    }
+
     private func startWorkers() throws(LitServerError) {
         for (index, endpoint) in endpoints.enumerated() {
             let name = endpointSettings[index].name
-            try endpoint.start { [weak self] error in
-                guard let self else { return }
-                self.failure.withLock { current in
-                    if current == nil { current = .setupFailed(api: name, error) }
+            do {
+                try endpoint.start { [weak self] error in
+                    guard let self else { return }
+                    self.failure.withLock { current in
+                        if current == nil { current = .setupFailed(api: name, error) }
+                    }
+                    self.beginShutdown()
                 }
-                self.beginShutdown()
+            } catch {
+                throw .threadCreationFailed(error)
             }
         }
     }

@@ -116,7 +116,7 @@ final class InlineRuntime<API: LitAPI>: EndpointRuntime, InlinePredictor, @unche
     // MARK: EndpointRuntime
 
     /// Nothing to start: the copies were set up on their loops by ``setup(loop:)``.
-    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(LitServerError) {}
+    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(ThreadCreationError) {}
 
     /// Inline requests never queue: they are answered where they are read.
     func submit(_ job: Job) -> Bool { false }

@@ -203,7 +203,7 @@ struct LitEndpointSettings: Sendable {
 /// The type-erased predict side of one endpoint.
 protocol EndpointRuntime: AnyObject, Sendable {
     /// Starts the workers; each runs `setup` on its own thread. Returns at once.
-    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(LitServerError)
+    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(ThreadCreationError)
     /// Queues a job; false when the queue is full (the caller answers 503). Idle workers are not woken yet: the loop
     /// calls ``wakeWorkers()`` once per iteration, after every request it read in that iteration is queued.
     func submit(_ job: Job) -> Bool

@@ -40,7 +40,7 @@ final class WorkerPool<Engine: BatchEngine>: EndpointRuntime {
         queue = BoundedMPMCQueue(capacity: context.queueCapacity)
     }
 
-    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(LitServerError) {
+    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(ThreadCreationError) {
         for index in 0..<settings.workerCount {
             let device = Device(kind: "cpu", index: index / settings.workersPerDevice)
             alive.add(1, ordering: .relaxed)

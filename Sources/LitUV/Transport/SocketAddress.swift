@@ -12,10 +12,10 @@ struct SocketAddress: Sendable, CustomStringConvertible {
     let port: Int
 
     /// Resolves a numeric host (`127.0.0.1`, `::1`, `0.0.0.0`), `localhost`, or a name through getaddrinfo.
-    /// - Throws: ``LitServerError`` naming the host when it cannot be resolved or the port is out of range.
-    init(host: String, port: Int) throws(LitServerError) {
+    /// - Throws: ``SocketAddressError`` naming the host when it cannot be resolved or the port is out of range.
+    init(host: String, port: Int) throws(SocketAddressError) {
         guard (0...65535).contains(port) else {
-            throw .invalidConfiguration("port \(port) is out of range 0...65535")
+            throw SocketAddressError(message: "port \(port) is out of range 0...65535")
         }
         self.host = host
         self.port = port
@@ -27,7 +27,7 @@ struct SocketAddress: Sendable, CustomStringConvertible {
         let status = getaddrinfo(host, String(port), &hints, &result)
         guard status == 0, let first = result, let address = first.pointee.ai_addr else {
             let reason = status == 0 ? "no address" : String(cString: gai_strerror(status))
-            throw .invalidConfiguration("cannot resolve host \"\(host)\": \(reason)")
+            throw SocketAddressError(message: "cannot resolve host \"\(host)\": \(reason)")
         }
         defer { freeaddrinfo(result) }
         withUnsafeMutableBytes(of: &storage) { destination in
@@ -68,4 +68,11 @@ struct SocketAddress: Sendable, CustomStringConvertible {
             throw UVError(code: -errno, operation: "bind \(self)")
         }
     }
+}
+
+/// A listener address that cannot be used: a port out of range or a host that does not resolve.
+struct SocketAddressError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong, naming the host or port.
+    let message: String
+    var description: String { message }
 }

@@ -26,14 +26,14 @@ final class NativeThread: Sendable {
     /// - Parameters:
     ///   - name: The thread's name as shown by `top -H` (truncated to 15 bytes).
     ///   - body: The work; it is run once and released on the new thread.
-    /// - Throws: ``LitServerError`` when the system refuses to create the thread.
-    static func spawn(name: String, _ body: @escaping @Sendable () -> Void) throws(LitServerError) -> NativeThread {
+    /// - Throws: ``ThreadCreationError`` when the system refuses to create the thread.
+    static func spawn(name: String, _ body: @escaping @Sendable () -> Void) throws(ThreadCreationError) -> NativeThread {
         let handle = NativeThread()
         let box = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
         let rc = pthread_create(&handle.thread, nil, nativeThreadEntry, box)
         if rc != 0 {
             Unmanaged<Box>.fromOpaque(box).release()
-            throw LitServerError.threadCreationFailed(errno: rc)
+            throw ThreadCreationError(code: rc)
         }
         return handle
     }
@@ -59,12 +59,8 @@ private func nativeThreadEntry(_ context: UnsafeMutableRawPointer?) -> UnsafeMut
     return nil
 }
 
-/// Monotonic time in nanoseconds (CLOCK_MONOTONIC, the clock libuv's `uv_hrtime` also reads).
-enum Monotonic {
-    @inline(__always)
-    static func nanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
+/// `pthread_create` failed; `code` is its result (EAGAIN when the system is out of threads or memory).
+struct ThreadCreationError: Error, Sendable, CustomStringConvertible {
+    let code: Int32
+    var description: String { "cannot create a thread (error \(code))" }
 }
