@@ -232,6 +232,23 @@ final class Parker: Sendable {
         }
     }
 
+    /// Sleeps until `condition()` is true or `deadline` passes: the waiting side of a state change that is not a
+    /// queue (a count reaching zero). Whoever changes the state calls ``unpark()`` after the change (an atomic
+    /// write ordered before the call); the same fence argument as for a queue means no such change is missed.
+    /// - Returns: The last value of `condition()` (false when the deadline passed first).
+    func wait(until deadline: ContinuousClock.Instant, for condition: () -> Bool) -> Bool {
+        while !condition() {
+            if ContinuousClock.now >= deadline { return condition() }
+            self.prepareToPark()
+            if condition() {
+                self.cancelPark()
+                return true
+            }
+            self.park(until: deadline)
+        }
+        return true
+    }
+
     /// Wakes another idle consumer if `queue` still holds elements, and returns `element`.
     private func passOn<E>(_ element: E, from queue: BoundedMPMCQueue<E>) -> E {
         if queue.approximateCount > 0 {

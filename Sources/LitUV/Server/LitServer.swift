@@ -246,7 +246,7 @@ public final class RunningServer: Sendable {
     var inFlightCount: Int { runtime.inFlightCount }
     /// Predict worker threads still alive (0 once ``wait()`` returned).
     var liveWorkerCount: Int { runtime.endpoints.reduce(0) { $0 + $1.liveWorkerCount } }
-    var statistics: [EndpointStatistics] { runtime.endpointStatistics }
+    var statistics: [EndpointStatistics] { runtime.endpoints.map(\.statistics) }
     var shutdownKey: String? { runtime.shutdownKey?.value }
 
     private func finish() {

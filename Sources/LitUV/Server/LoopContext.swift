@@ -25,7 +25,7 @@ final class LoopContext: HTTPRequestHandler {
             headerTimeout: configuration.headerTimeout.nanoseconds,
             idleTimeout: configuration.keepAliveTimeout.nanoseconds
         )
-        completions = CompletionSink(loop: loop, onSettled: { [unowned(unsafe) runtime] in runtime.jobSettled() })
+        completions = CompletionSink(loop: loop, inFlight: runtime.inFlight)
         loop.onWakeup = { [unowned(unsafe) self] in self.completions.drain() }
         loop.onBeforePoll = { [unowned(unsafe) self] in self.wakeWorkers() }
     }
@@ -106,7 +106,8 @@ final class LoopContext: HTTPRequestHandler {
 
     func connectionDidClose(_ connection: HTTPServerConnection) {
         if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil {
-            runtime.statistics.connections.subtract(1, ordering: .relaxed)
+            let remaining = runtime.statistics.connections.subtract(1, ordering: .sequentiallyConsistent).newValue
+            runtime.connectionClosed(remaining: remaining)
         }
     }
 
@@ -139,7 +140,7 @@ final class LoopContext: HTTPRequestHandler {
                 return (.respond(runtime.drainingResponse(for: entry.target)), tag)
             }
             var headers: [(name: String, value: String)] = []
-            if runtime.endpointSettings[index].needsRequestHeaders {
+            if runtime.endpoints[index].settings.needsRequestHeaders {
                 headers.reserveCapacity(head.headers.count)
                 for field in head.headers {
                     headers.append(
@@ -161,8 +162,7 @@ final class LoopContext: HTTPRequestHandler {
         body: [UInt8],
         responder: HTTPResponder
     ) -> HTTPDispatch {
-        let result = runtime.submit(
-            endpoint: target,
+        let result = runtime.endpoints[target].admit(
             body: body,
             headers: headers,
             responder: responder,

@@ -20,10 +20,16 @@ protocol InlinePredictor: AnyObject, Sendable {
         -> HTTPResponse
     /// Runs `teardown` on loop `loop`'s copy, on that loop's thread, after `stop()`.
     func teardown(loop: Int)
+    /// Every loop's copy is set up.
+    var isReady: Bool { get }
+    /// Every loop's copy is set up and its `health()` is true.
+    var isHealthy: Bool { get }
+    /// From now on requests are answered 503; the server then runs ``teardown(loop:)`` on each loop.
+    func stop()
 }
 
 /// The inline side of one ``LitAPI`` endpoint: one copy of the API per I/O loop, each used only on its loop's thread.
-final class InlineRuntime<API: LitAPI>: EndpointRuntime, InlinePredictor, @unchecked Sendable {
+final class InlineRuntime<API: LitAPI>: InlinePredictor, @unchecked Sendable {
     // Invariant for @unchecked Sendable: `copies` is appended to only by `setup(loop:)`, which the server calls on each
     // loop's thread in turn, waiting for each (a happens-before edge), before any listener is bound; afterwards it is
     // only read. `copies[i]` is used for `predict` only on loop i's thread; `health()` (non-mutating, on a Sendable
@@ -47,10 +53,6 @@ final class InlineRuntime<API: LitAPI>: EndpointRuntime, InlinePredictor, @unche
         loopCount = max(context.loopCount, 1)
         copies.reserveCapacity(loopCount)
     }
-
-    var inlinePredictor: InlinePredictor? { self }
-
-    // MARK: InlinePredictor
 
     func setup(loop: Int) throws {
         precondition(loop == copies.count, "inline copies are set up in loop order")
@@ -113,16 +115,6 @@ final class InlineRuntime<API: LitAPI>: EndpointRuntime, InlinePredictor, @unche
         }
     }
 
-    // MARK: EndpointRuntime
-
-    /// Nothing to start: the copies were set up on their loops by ``setup(loop:)``.
-    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(ThreadCreationError) {}
-
-    /// Inline requests never queue: they are answered where they are read.
-    func submit(_ job: Job) -> Bool { false }
-
-    func wakeWorkers() {}
-
     var isReady: Bool { setUpCount == loopCount }
 
     var isHealthy: Bool {
@@ -130,15 +122,5 @@ final class InlineRuntime<API: LitAPI>: EndpointRuntime, InlinePredictor, @unche
         return copies.allSatisfy { $0.health() }
     }
 
-    var queueDepth: Int { 0 }
-
-    var liveWorkerCount: Int { 0 }
-
-    /// From now on requests are answered 503; the server then runs ``teardown(loop:)`` on each loop.
     func stop() { stopped.store(true, ordering: .relaxed) }
-
-    func drainQueue() -> [Job] { [] }
-
-    /// Nothing to join: the copies are torn down on their loops by ``teardown(loop:)``.
-    func join() {}
 }

@@ -41,7 +41,7 @@ public struct LitEndpoint: Sendable {
     let needsRequestHeaders: Bool
     /// Extra `GET` routes answered with fixed JSON (e.g. the OpenAI spec's `/v1/models`).
     var extraGetRoutes: [(path: String, body: [UInt8])] = []
-    let makeRuntime: @Sendable (EndpointContext) -> any EndpointRuntime
+    let makeRuntime: @Sendable (EndpointContext) -> ServedEndpoint.Kind
 
     /// Serves `api` on `path`.
     /// - Parameters:
@@ -98,15 +98,17 @@ public struct LitEndpoint: Sendable {
         self.needsRequestHeaders = API.needsRequestHeaders
         self.makeRuntime = { context in
             if context.endpoint.runsInline {
-                return InlineRuntime(prototype: api, context: context)
+                return .inline(InlineRuntime(prototype: api, context: context))
             }
-            return WorkerPool(
-                engine: PredictEngine(
-                    prototype: api,
-                    errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger),
-                    runBatch: runBatch
-                ),
-                context: context
+            return .pooled(
+                WorkerPool(
+                    engine: PredictEngine(
+                        prototype: api,
+                        errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger),
+                        runBatch: runBatch
+                    ),
+                    context: context
+                )
             )
         }
     }
@@ -157,76 +159,21 @@ public struct LitEndpoint: Sendable {
         self.isStreaming = true
         self.needsRequestHeaders = Codec.API.needsRequestHeaders
         self.makeRuntime = { context in
-            WorkerPool(
-                engine: StreamingEngine(
-                    prototype: api,
-                    codec: codec,
-                    errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger),
-                    maxQueuedBytes: context.endpoint.maxQueuedStreamBytes,
-                    stallTimeout: context.endpoint.streamStallTimeoutNanoseconds
-                ),
-                context: context
+            .pooled(
+                WorkerPool(
+                    engine: StreamingEngine(
+                        prototype: api,
+                        codec: codec,
+                        errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger),
+                        maxQueuedBytes: context.endpoint.maxQueuedStreamBytes,
+                        stallTimeout: context.endpoint.streamStallTimeoutNanoseconds
+                    ),
+                    context: context
+                )
             )
         }
     }
 
     /// The number of predict workers: devices × workersPerDevice.
     public var workerCount: Int { devices * workersPerDevice }
-}
-
-/// What a runtime needs from the server.
-struct EndpointContext: Sendable {
-    let endpoint: LitEndpointSettings
-    let queueCapacity: Int
-    /// The number of I/O loops (one inline copy of the API each).
-    let loopCount: Int
-    let logger: Logger
-    let statistics: EndpointStatistics
-}
-
-/// The plain settings of an endpoint (no API value), validated.
-struct LitEndpointSettings: Sendable {
-    let path: String
-    let name: String
-    let isStreaming: Bool
-    let runsInline: Bool
-    let needsRequestHeaders: Bool
-    let maxQueuedStreamBytes: Int
-    let streamStallTimeoutNanoseconds: UInt64
-    let maxBatchSize: Int
-    let batchTimeoutNanoseconds: UInt64
-    let workersPerDevice: Int
-    let devices: Int
-    var workerCount: Int { devices * workersPerDevice }
-}
-
-/// The type-erased predict side of one endpoint.
-protocol EndpointRuntime: AnyObject, Sendable {
-    /// Starts the workers; each runs `setup` on its own thread. Returns at once.
-    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(ThreadCreationError)
-    /// Queues a job; false when the queue is full (the caller answers 503). Idle workers are not woken yet: the loop
-    /// calls ``wakeWorkers()`` once per iteration, after every request it read in that iteration is queued.
-    func submit(_ job: Job) -> Bool
-    /// Wakes an idle worker if jobs are queued (it wakes the next one while more remain).
-    func wakeWorkers()
-    /// Every worker finished `setup` and every copy's `health()` is true.
-    var isHealthy: Bool { get }
-    /// Every worker finished `setup` (healthy or not).
-    var isReady: Bool { get }
-    /// Requests waiting in the queue.
-    var queueDepth: Int { get }
-    /// Worker threads started and not yet finished (0 after ``join()``).
-    var liveWorkerCount: Int { get }
-    /// Lets workers finish what is queued, then stop (each runs `teardown`).
-    func stop()
-    /// Takes every job still queued (for the drain timeout).
-    func drainQueue() -> [Job]
-    /// Waits for the worker threads (teardown has run when this returns).
-    func join()
-    /// The inline side when the endpoint ``LitEndpoint/runsInline``, else nil.
-    var inlinePredictor: InlinePredictor? { get }
-}
-
-extension EndpointRuntime {
-    var inlinePredictor: InlinePredictor? { nil }
 }

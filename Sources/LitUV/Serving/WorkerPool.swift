@@ -1,24 +1,35 @@
 import Logging
 import Synchronization
 
-/// What a predict worker does with its own copy of an API: set it up, run batches on it, check its health, tear
-/// it down. ``PredictEngine`` serves a ``LitAPI``; ``StreamingEngine`` a ``LitStreamingAPI``.
-protocol BatchEngine: Sendable {
-    associatedtype API: Sendable
-    var prototype: API { get }
-    func setup(_ api: inout API, device: Device) throws
-    func isHealthy(_ api: API) -> Bool
-    func teardown(_ api: inout API)
-    /// Answers every job of `batch` exactly once.
-    func run(_ batch: [Job], on api: API)
-    /// Whether `run` finishes jobs without waking their loops (`Job.finish(_:wakeLoop: false)`), leaving the
-    /// wake-ups to the worker (``LoopWakeups``). Streaming engines wake at once: tokens must not wait.
-    var defersLoopWakeups: Bool { get }
+/// The queue-fed side of an endpoint whose API runs on predict worker threads (``WorkerPool``, type-erased for
+/// ``ServedEndpoint``).
+protocol PredictPool: AnyObject, Sendable {
+    /// Starts the workers; each runs `setup` on its own thread. Returns at once.
+    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(ThreadCreationError)
+    /// Queues a job; false when the queue is full (the caller answers 503). Idle workers are not woken yet: the loop
+    /// calls ``wakeWorkers()`` once per iteration, after every request it read in that iteration is queued.
+    func submit(_ job: Job) -> Bool
+    /// Wakes an idle worker if jobs are queued (it wakes the next one while more remain).
+    func wakeWorkers()
+    /// Every worker finished `setup` and every copy's `health()` is true.
+    var isHealthy: Bool { get }
+    /// Every worker finished `setup` (healthy or not).
+    var isReady: Bool { get }
+    /// Requests waiting in the queue.
+    var queueDepth: Int { get }
+    /// Worker threads started and not yet finished (0 after ``join()``).
+    var liveWorkerCount: Int { get }
+    /// Lets workers finish what is queued, then stop (each runs `teardown`).
+    func stop()
+    /// Takes every job still queued (for the drain timeout).
+    func drainQueue() -> [Job]
+    /// Waits for the worker threads (teardown has run when this returns).
+    func join()
 }
 
 /// The predict workers of one endpoint: W threads, each with its own copy of the API, fed by one bounded
 /// lock-free queue, answering through each job's loop.
-final class WorkerPool<Engine: BatchEngine>: EndpointRuntime {
+final class WorkerPool<Engine: BatchEngine>: PredictPool {
     private let engine: Engine
     private let settings: LitEndpointSettings
     private let logger: Logger
@@ -135,89 +146,5 @@ final class WorkerPool<Engine: BatchEngine>: EndpointRuntime {
         }
         wakeups.flush()
         engine.teardown(&api)
-    }
-}
-
-/// Maps errors thrown by hooks to answers: ``HTTPError`` keeps its status and detail, a ``JSONError`` from decoding
-/// the body is 400, anything else is logged and answered 500 without its message.
-@usableFromInline
-struct ErrorAnswers: Sendable {
-    let name: String
-    let logger: Logger
-
-    func response(for error: any Error, hook: String) -> HTTPResponse {
-        if let httpError = error as? HTTPError {
-            let status = (400...599).contains(httpError.status) ? httpError.status : 500
-            return .error(HTTPStatus(status), httpError.detail)
-        }
-        if let jsonError = error as? JSONError {
-            return .error(.badRequest, "Invalid request body: \(jsonError.description)")
-        }
-        logger.error("\(name).\(hook) failed: \(error)")
-        return .error(.internalServerError, "Internal server error")
-    }
-}
-
-/// The loops a worker finished jobs for and has not woken yet. A worker that answers many small requests in a row
-/// wakes each loop once for all of them instead of once per answer: on a busy core every wake-up would otherwise
-/// preempt the worker and switch threads for a single response. Pending wake-ups are sent before the worker sleeps,
-/// after a batch that took ``maxDelay`` or longer (a slow model: a wake-up costs nothing next to it), after
-/// ``maxPending`` batches, or once the oldest pending answer is ``maxDelay`` old, whichever comes first.
-/// Worker thread only.
-struct LoopWakeups {
-    static let maxPending = 32
-    /// Nanoseconds.
-    static let maxDelay: UInt64 = 50_000
-    private var sinks: [CompletionSink] = []
-    private var pendingBatches = 0
-    private var oldest: UInt64 = 0
-
-    init() { sinks.reserveCapacity(4) }
-
-    /// Records the loops of a batch whose answers were queued without a wake-up, and wakes them if it is time.
-    /// - Parameter startedAt: Monotonic nanoseconds at which the batch started running.
-    mutating func finished(_ batch: [Job], startedAt: UInt64) {
-        let now = Monotonic.nanoseconds()
-        if pendingBatches == 0 { oldest = now }
-        pendingBatches += 1
-        for job in batch {
-            let sink = job.completions
-            if sinks.last === sink { continue }
-            var known = false
-            for index in sinks.indices where sinks[index] === sink {
-                known = true
-                break
-            }
-            if !known { sinks.append(sink) }
-        }
-        if now &- startedAt >= Self.maxDelay || pendingBatches >= Self.maxPending || now &- oldest >= Self.maxDelay {
-            flush()
-        }
-    }
-
-    /// Wakes every loop with queued answers.
-    mutating func flush() {
-        guard pendingBatches > 0 else { return }
-        for sink in sinks { sink.wakeLoop() }
-        sinks.removeAll(keepingCapacity: true)
-        pendingBatches = 0
-    }
-}
-
-/// Serves a ``LitAPI``: decode each body, `predict(batch:)`, encode each output.
-struct PredictEngine<API: LitAPI>: BatchEngine {
-    let prototype: API
-    let errors: ErrorAnswers
-    /// ``PredictBatch/run(_:on:errors:)``, specialised for `API` where the endpoint was created.
-    let runBatch: @Sendable ([Job], API, ErrorAnswers) -> Void
-
-    func setup(_ api: inout API, device: Device) throws { try api.setup(device: device) }
-    func isHealthy(_ api: API) -> Bool { api.health() }
-    func teardown(_ api: inout API) { api.teardown() }
-
-    var defersLoopWakeups: Bool { true }
-
-    func run(_ batch: [Job], on api: API) {
-        runBatch(batch, api, errors)
     }
 }

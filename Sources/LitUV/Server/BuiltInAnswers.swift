@@ -1,0 +1,48 @@
+/// The answers LitUV gives itself, on the loop thread that read the request: `GET /` (`litserve running`),
+/// `/health`, `/info`, `/metrics`, the static JSON routes of specs, `POST /shutdown`, and the 503s of a draining
+/// server.
+extension ServerRuntime {
+    func builtInResponse(_ target: Router.Target) -> HTTPResponse {
+        switch target {
+        case .root:
+            return .running
+        case .health:
+            for endpoint in endpoints where !endpoint.isHealthy { return .notReady }
+            return .healthy
+        case .info:
+            return HTTPResponse(status: .ok, contentType: .json, body: infoBody)
+        case .metrics:
+            return HTTPResponse(status: .ok, contentType: .prometheus, body: Array(renderMetrics().utf8))
+        case .staticJSON(let index):
+            return HTTPResponse(status: .ok, contentType: .json, body: router.staticBodies[index])
+        case .shutdown, .endpoint:
+            return .notFound
+        }
+    }
+
+    func drainingResponse(for target: Router.Target) -> HTTPResponse {
+        if target == .health {
+            var response = HTTPResponse.text(.serviceUnavailable, "not ready")
+            response.closeConnection = true
+            return response
+        }
+        return .error(.serviceUnavailable, "Server is shutting down", headers: [("Retry-After", "1")], close: true)
+    }
+
+    func shutdownResponse(authorization: UnsafeRawBufferPointer?) -> HTTPResponse {
+        let challenge = [(name: "WWW-Authenticate", value: "Bearer")]
+        guard let key = shutdownKey else { return .error(.notFound, "Not Found") }
+        guard let authorization else {
+            return .error(.unauthorized, "Missing shutdown key: send Authorization: Bearer <key>", headers: challenge)
+        }
+        guard let token = BearerToken.parse(authorization) else {
+            return .error(.unauthorized, "Authorization scheme must be Bearer", headers: challenge)
+        }
+        guard key.matches(token) else {
+            return .error(.unauthorized, "Invalid shutdown key", headers: challenge)
+        }
+        var response = HTTPResponse.text(.ok, "Server is initiating graceful shutdown.")
+        response.afterWrite = { [weak self] in self?.beginShutdown() }
+        return response
+    }
+}

@@ -1,0 +1,44 @@
+/// Renders the `/metrics` answer from the run's counters: requests by route and status, in-flight predictions, open
+/// connections, TLS handshake failures, and per endpoint the queue depth, batch sizes, latency and drops.
+extension ServerRuntime {
+    /// The `/metrics` body: Prometheus text format 0.0.4.
+    func renderMetrics() -> String {
+        var out = ""
+        statistics.render(into: &out)
+        out += "# HELP lituv_in_flight_requests Predictions queued or running.\n# TYPE lituv_in_flight_requests gauge\n"
+        out += "lituv_in_flight_requests \(inFlightCount)\n"
+        out += "# HELP lituv_open_connections Open client connections.\n# TYPE lituv_open_connections gauge\n"
+        out += "lituv_open_connections \(statistics.connections.load(ordering: .relaxed))\n"
+        out += "# HELP lituv_tls_handshake_failures_total Failed or timed-out TLS handshakes.\n"
+        out += "# TYPE lituv_tls_handshake_failures_total counter\n"
+        out += "lituv_tls_handshake_failures_total \(statistics.tlsHandshakeFailures.load(ordering: .relaxed))\n"
+        out += "# HELP lituv_queue_depth Requests waiting for a worker.\n# TYPE lituv_queue_depth gauge\n"
+        for endpoint in endpoints {
+            out += "lituv_queue_depth{path=\"\(endpoint.settings.path)\"} \(endpoint.queueDepth)\n"
+        }
+        out += "# HELP lituv_batch_size Requests per predict(batch:) call.\n# TYPE lituv_batch_size histogram\n"
+        for endpoint in endpoints {
+            endpoint.statistics.batchSizes.render(
+                name: "lituv_batch_size",
+                labels: "path=\"\(endpoint.settings.path)\"",
+                into: &out
+            )
+        }
+        out += "# HELP lituv_request_duration_seconds Arrival to answer of predictions.\n"
+        out += "# TYPE lituv_request_duration_seconds histogram\n"
+        for endpoint in endpoints {
+            endpoint.statistics.latency.render(
+                name: "lituv_request_duration_seconds",
+                labels: "path=\"\(endpoint.settings.path)\"",
+                into: &out
+            )
+        }
+        out += "# HELP lituv_dropped_requests_total Requests dropped before predict (client gone or timed out).\n"
+        out += "# TYPE lituv_dropped_requests_total counter\n"
+        for endpoint in endpoints {
+            let dropped = endpoint.statistics.skippedCount
+            out += "lituv_dropped_requests_total{path=\"\(endpoint.settings.path)\"} \(dropped)\n"
+        }
+        return out
+    }
+}

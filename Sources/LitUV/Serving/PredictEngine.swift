@@ -1,0 +1,17 @@
+/// Serves a ``LitAPI``: decode each body, `predict(batch:)`, encode each output.
+struct PredictEngine<API: LitAPI>: BatchEngine {
+    let prototype: API
+    let errors: ErrorAnswers
+    /// ``PredictBatch/run(_:on:errors:)``, specialised for `API` where the endpoint was created.
+    let runBatch: @Sendable ([Job], API, ErrorAnswers) -> Void
+
+    func setup(_ api: inout API, device: Device) throws { try api.setup(device: device) }
+    func isHealthy(_ api: API) -> Bool { api.health() }
+    func teardown(_ api: inout API) { api.teardown() }
+
+    var defersLoopWakeups: Bool { true }
+
+    func run(_ batch: [Job], on api: API) {
+        runBatch(batch, api, errors)
+    }
+}

@@ -1,0 +1,134 @@
+/// One endpoint of a running server, serving side: it admits every request whose body is complete (builds its
+/// ``RequestContext`` and, for a worker, its ``Job``), answers it inline or queues it, and runs the endpoint's
+/// lifecycle (start, health, stop, join). The request path enters Serving here and nowhere else.
+final class ServedEndpoint: Sendable {
+    /// The two ways an endpoint answers.
+    enum Kind: Sendable {
+        /// Predict worker threads fed by a bounded queue (the default).
+        case pooled(any PredictPool)
+        /// One copy of the API per I/O loop, answering where the request was read (``LitEndpoint/runsInline``).
+        case inline(any InlinePredictor)
+    }
+
+    let settings: LitEndpointSettings
+    let statistics: EndpointStatistics
+    let kind: Kind
+    /// Nanoseconds from arrival to the request's deadline, or nil for none.
+    private let timeoutNanoseconds: UInt64?
+    private let inFlight: InFlightCounter
+
+    init(
+        settings: LitEndpointSettings,
+        statistics: EndpointStatistics,
+        kind: Kind,
+        timeoutNanoseconds: UInt64?,
+        inFlight: InFlightCounter
+    ) {
+        self.settings = settings
+        self.statistics = statistics
+        self.kind = kind
+        self.timeoutNanoseconds = timeoutNanoseconds
+        self.inFlight = inFlight
+    }
+
+    // MARK: Admission (loop thread)
+
+    /// Admits one request whose body is complete. Loop `loop`'s thread only.
+    /// - Returns: The answer now (inline endpoints, a full queue), or the queued job the connection waits for.
+    func admit(
+        body: [UInt8],
+        headers: [(name: String, value: String)],
+        responder: HTTPResponder,
+        completions: CompletionSink,
+        loop: Int
+    ) -> HTTPDispatch {
+        let now = Monotonic.nanoseconds()
+        let deadline = timeoutNanoseconds.map { now &+ $0 } ?? .max
+        let context = RequestContext(headers: headers, path: settings.path, serverName: responder.serverName)
+        switch kind {
+        case .inline(let predictor):
+            return .respond(
+                predictor.respond(loop: loop, body: body, context: context, arrival: now, deadline: deadline)
+            )
+        case .pooled(let pool):
+            let job = Job(
+                body: body,
+                arrival: now,
+                deadline: deadline,
+                responder: responder,
+                completions: completions,
+                statistics: statistics,
+                context: context
+            )
+            inFlight.increment()
+            if pool.submit(job) {
+                return .pending(job)
+            }
+            inFlight.decrement()
+            return .respond(
+                .error(
+                    .serviceUnavailable,
+                    "Server is busy: the request queue is full",
+                    headers: [("Retry-After", "1")]
+                )
+            )
+        }
+    }
+
+    /// Wakes an idle worker if this loop iteration queued jobs (pooled endpoints; inline ones have none).
+    func wakeWorkers() {
+        if case .pooled(let pool) = kind { pool.wakeWorkers() }
+    }
+
+    // MARK: Lifecycle
+
+    /// The inline side, when the endpoint answers on the I/O loops.
+    var inlinePredictor: (any InlinePredictor)? {
+        if case .inline(let predictor) = kind { return predictor }
+        return nil
+    }
+
+    /// Starts the worker threads of a pooled endpoint (inline copies are set up by the server on each loop).
+    func start(onSetupFailure: @escaping @Sendable (any Error) -> Void) throws(ThreadCreationError) {
+        if case .pooled(let pool) = kind { try pool.start(onSetupFailure: onSetupFailure) }
+    }
+
+    /// Every worker or loop copy finished `setup` and is healthy.
+    var isHealthy: Bool {
+        switch kind {
+        case .pooled(let pool): pool.isHealthy
+        case .inline(let predictor): predictor.isHealthy
+        }
+    }
+
+    /// Requests waiting for a worker (always 0 inline).
+    var queueDepth: Int {
+        if case .pooled(let pool) = kind { return pool.queueDepth }
+        return 0
+    }
+
+    /// Worker threads still running (always 0 inline).
+    var liveWorkerCount: Int {
+        if case .pooled(let pool) = kind { return pool.liveWorkerCount }
+        return 0
+    }
+
+    /// No new prediction starts: workers finish what is queued; inline requests are answered 503.
+    func stop() {
+        switch kind {
+        case .pooled(let pool): pool.stop()
+        case .inline(let predictor): predictor.stop()
+        }
+    }
+
+    /// Takes every job still queued (after the drain timeout).
+    func drainQueue() -> [Job] {
+        if case .pooled(let pool) = kind { return pool.drainQueue() }
+        return []
+    }
+
+    /// Waits for the worker threads (their `teardown` has run when this returns).
+    func join() {
+        if case .pooled(let pool) = kind { pool.join() }
+    }
+}
