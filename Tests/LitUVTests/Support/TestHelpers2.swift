@@ -129,45 +129,11 @@ func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     group.wait()
 }
 
-/// x² after sleeping `(10 - x) × 20 ms`, so that later (larger) inputs finish first.
-struct ReverseDelaySquareAPI: LitAPI {
-    typealias Request = SquareAPI.Request
-    typealias Response = SquareAPI.Response
-    func decodeRequest(_ request: Request) throws -> Double { request.input }
-    func predict(_ x: Double) throws -> Double {
-        sleepPrecisely(.milliseconds(Int(max(0, 10 - x)) * 20))
-        return x * x
-    }
-    func encodeResponse(_ y: Double) throws -> Response { Response(output: y) }
-}
-
 /// Thread-safe collection of failure messages from client threads.
 final class FailureLog: Sendable {
     private let messages = Locked<[String]>([])
     func record(_ message: String) { messages.withLock { $0.append(message) } }
     var all: [String] { messages.withLock { $0 } }
-}
-
-/// A thread-safe counter.
-final class Counter: Sendable {
-    private let storage = Locked<Int>(0)
-    func increment() { storage.withLock { $0 += 1 } }
-    var value: Int { storage.withLock { $0 } }
-}
-
-/// x², counting every `predict` call (shared across worker copies) and sleeping `delay` in each.
-struct CountingSquareAPI: LitAPI {
-    typealias Request = SquareAPI.Request
-    typealias Response = SquareAPI.Response
-    let calls: Counter
-    var delay: Duration = .zero
-    func decodeRequest(_ request: Request) throws -> Double { request.input }
-    func predict(_ x: Double) throws -> Double {
-        calls.increment()
-        sleepPrecisely(delay)
-        return x * x
-    }
-    func encodeResponse(_ y: Double) throws -> Response { Response(output: y) }
 }
 
 extension TestClient {

@@ -8,29 +8,6 @@ import Testing
 import Glibc
 #endif
 
-/// x², LitServe's example.
-struct SquareAPI: LitAPI {
-    struct Request: Decodable, Sendable { var input: Double }
-    struct Response: Encodable { var output: Double }
-    func decodeRequest(_ request: Request) throws -> Double { request.input }
-    func predict(_ x: Double) throws -> Double { x * x }
-    func encodeResponse(_ y: Double) throws -> Response { Response(output: y) }
-}
-
-/// x² after sleeping `delay` once per batch.
-struct SlowSquareAPI: LitAPI {
-    typealias Request = SquareAPI.Request
-    typealias Response = SquareAPI.Response
-    var delay: Duration
-    func decodeRequest(_ request: Request) throws -> Double { request.input }
-    func predict(_ x: Double) throws -> Double { x * x }
-    func predict(batch inputs: [Double]) throws -> [Double] {
-        sleepPrecisely(delay)
-        return inputs.map { $0 * $0 }
-    }
-    func encodeResponse(_ y: Double) throws -> Response { Response(output: y) }
-}
-
 func sleepPrecisely(_ duration: Duration) {
     let (seconds, attoseconds) = duration.components
     var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
