@@ -9,14 +9,7 @@ import Glibc
 
 // The APIs the suites serve: x² with counting, sleeping and failing variants, token streams, and a string doubler.
 
-// MARK: - Counters
-
-/// A thread-safe counter.
-final class Counter: Sendable {
-    private let storage = Locked<Int>(0)
-    func increment() { storage.withLock { $0 += 1 } }
-    var value: Int { storage.withLock { $0 } }
-}
+// MARK: - Hook counts
 
 /// Counts hook calls across every worker copy of an API.
 final class HookCounter: Sendable {
