@@ -1,100 +1,27 @@
-// libFuzzer target for HTTPRequestParser. Built by scripts/fuzz-parser together with the three parser sources:
-//   swiftc -parse-as-library -sanitize=fuzzer,address ... Sources/LitUV/HTTP/*.swift Fuzz/ParserFuzz/main.swift
+// libFuzzer target for HTTPRequestParser. Built by scripts/fuzz-parser together with the three parser sources and the
+// feeding code it shares with the parser tests:
+//   swiftc -parse-as-library -sanitize=fuzzer,address ... Sources/LitUV/HTTP/*.swift \
+//       Tests/LitUVTests/Support/ParserFeeding.swift Fuzz/ParserFuzz/main.swift
 // For every input it checks that the parser
 //   - never traps (libFuzzer reports a crash; ASan reports out-of-bounds reads),
-//   - never reports `consumed` larger than the buffer, nor ranges outside it,
+//   - keeps the invariants `feedParser` checks on every call (`consumed` and every range within the buffer, a
+//     non-empty path within the target, a known error status, sticky errors, progress),
 //   - gives the same heads, body bytes and final result (including the error) whether the input arrives whole,
 //     one byte at a time, or in pseudo-random pieces,
 // each with the default limits and with small limits (so the 413/414/431 paths are reached).
 
-/// What a parse produced, independent of how the input was split into reads.
-enum Event: Equatable {
-    case head(HTTPRequestHead)  // ranges shifted to offsets in the whole input
-    case body([UInt8])  // consecutive slices merged
-    case end
-    case error(HTTPParseError)
-    case incomplete(pending: Int)
-}
-
 func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-    if !condition {
-        // A trap is what libFuzzer reports as a crash (and saves the input for).
-        fatalError("ParserFuzz invariant violated: \(message())")
-    }
+    if !condition { violated(message()) }
 }
 
-func shifted(_ head: HTTPRequestHead, by d: Int) -> HTTPRequestHead {
-    func s(_ r: Range<Int>) -> Range<Int> { (r.lowerBound + d)..<(r.upperBound + d) }
-    var h = head
-    h.methodRange = s(h.methodRange)
-    h.target = s(h.target)
-    h.path = s(h.path)
-    h.headers = h.headers.map { (name: s($0.name), value: s($0.value)) }
-    h.authorization = h.authorization.map(s)
-    return h
+/// A trap is what libFuzzer reports as a crash (and saves the input for).
+func violated(_ message: String) -> Never {
+    fatalError("ParserFuzz invariant violated: \(message)")
 }
 
-/// Feeds `input` in pieces whose sizes come from `nextPieceSize`, following the parser's contract: the unconsumed
-/// bytes are presented again, followed by the next piece.
-func run(
-    _ input: UnsafeRawBufferPointer,
-    limits: HTTPLimits,
-    nextPieceSize: (Int) -> Int
-) -> [Event] {
-    var parser = HTTPRequestParser(limits: limits)
-    var events: [Event] = []
-    var start = 0  // first unconsumed byte
-    var fed = 0  // bytes made available so far
-    var calls = 0
-    while fed < input.count {
-        fed = min(input.count, fed + max(1, nextPieceSize(fed)))
-        reading: while true {
-            calls += 1
-            check(calls <= 4 * input.count + 16, "no progress")
-            let buffer = UnsafeRawBufferPointer(rebasing: input[start..<fed])
-            let count = buffer.count
-            let result = parser.parse(buffer)
-            func consume(_ n: Int) {
-                check(n >= 0 && n <= count, "consumed \(n) of \(count)")
-                start += n
-            }
-            switch result {
-            case .needMore(let consumed):
-                consume(consumed)
-                break reading
-            case .head(let head, let consumed):
-                check(consumed == head.length && consumed > 0, "head length \(head.length), consumed \(consumed)")
-                check(head.target.upperBound <= count && head.path.upperBound <= head.target.upperBound, "target")
-                for field in head.headers {
-                    check(field.name.lowerBound >= 0 && field.value.upperBound <= consumed, "field range")
-                }
-                events.append(.head(shifted(head, by: start)))
-                consume(consumed)
-            case .body(let range, let consumed):
-                check(!range.isEmpty && range.lowerBound >= 0 && range.upperBound <= consumed, "body range")
-                check(consumed <= count, "body consumed \(consumed) of \(count)")
-                let slice = Array(buffer[range])
-                if case .body(let previous) = events.last {
-                    events[events.count - 1] = .body(previous + slice)
-                } else {
-                    events.append(.body(slice))
-                }
-                consume(consumed)
-            case .end(let consumed):
-                events.append(.end)
-                consume(consumed)
-            case .error(let error):
-                check([400, 413, 414, 431, 501, 505].contains(error.status), "status \(error.status)")
-                check(parser.parse(buffer) == .error(error), "error not sticky")
-                events.append(.error(error))
-                return events
-            }
-        }
-    }
-    if start < input.count || events.last != .end {
-        events.append(.incomplete(pending: input.count - start))
-    }
-    return events
+/// Feeds `input` in pieces whose sizes come from `nextPieceSize`, trapping on any broken invariant.
+func run(_ input: UnsafeRawBufferPointer, limits: HTTPLimits, nextPieceSize: (Int) -> Int) -> [ParserEvent] {
+    feedParser(input, limits: limits, violation: { violated($0) }, nextPieceSize: nextPieceSize)
 }
 
 let smallLimits = HTTPLimits(maxRequestLineLength: 64, maxHeaderBytes: 128, maxHeaderCount: 4, maxPayloadSize: 64)

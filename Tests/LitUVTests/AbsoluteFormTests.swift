@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 
 @_spi(Benchmarks) @testable import LitUV
@@ -203,28 +202,11 @@ func absoluteFormGivesTheSameEventsHoweverTheInputIsSplit(input: String) {
 
 // MARK: - End to end
 
-/// x², counting its predictions.
-private struct AbsoluteFormSquareAPI: LitAPI {
-    typealias Request = SquareAPI.Request
-    typealias Response = SquareAPI.Response
-    let predictions: AbsoluteFormPredictions
-    func decodeRequest(_ request: Request) throws -> Double { request.input }
-    func predict(_ x: Double) throws -> Double {
-        predictions.value.add(1, ordering: .relaxed)
-        return x * x
-    }
-    func encodeResponse(_ y: Double) throws -> Response { Response(output: y) }
-}
-
-private final class AbsoluteFormPredictions: Sendable {
-    let value = Atomic<Int>(0)
-}
-
 @Suite("Absolute-form request targets, end to end")
 struct AbsoluteFormEndToEndTests {
     @Test func absoluteFormHealthAndPredictAreServedLikeOriginForm() throws {
-        let predictions = AbsoluteFormPredictions()
-        let server = try LitServer(AbsoluteFormSquareAPI(predictions: predictions), configuration: testConfiguration())
+        let predictions = Counter()
+        let server = try LitServer(PerRequestSquareAPI(calls: predictions), configuration: testConfiguration())
         try withRunningServer(server) { running in
             let authority = "127.0.0.1:\(running.port)"
             let client = try TestClient(port: running.port)
@@ -241,7 +223,7 @@ struct AbsoluteFormEndToEndTests {
             )
             let prediction = try client.readResponse()
             expectOutput(prediction, 16.0)
-            #expect(predictions.value.load(ordering: .relaxed) == 1, "the request reached the model")
+            #expect(predictions.value == 1, "the request reached the model")
 
             // An empty path is the root.
             try client.send("GET HTTP://\(authority) HTTP/1.1\r\nHost: \(authority)\r\n\r\n")

@@ -4,59 +4,6 @@ import Testing
 
 @testable import LitUV
 
-/// Counts hook calls across every worker copy of an API.
-final class HookCounter: Sendable {
-    let predictedInputs = Atomic<Int>(0)
-    let batches = Atomic<Int>(0)
-    let setups = Atomic<Int>(0)
-    let teardowns = Atomic<Int>(0)
-    let largestBatch = Atomic<Int>(0)
-}
-
-/// x² with a fixed cost per batch, counting what reaches predict; optional failure modes.
-struct CountingAPI: LitAPI {
-    typealias Request = SquareAPI.Request
-    typealias Response = SquareAPI.Response
-    enum Failure: Sendable { case none, mismatch, httpError, setup, unhealthy, internalError }
-    let counter: HookCounter
-    var delay: Duration = .zero
-    var failure: Failure = .none
-
-    mutating func setup(device: Device) throws {
-        counter.setups.add(1, ordering: .relaxed)
-        if failure == .setup { throw HTTPError(500, "weights not found") }
-    }
-    func decodeRequest(_ request: Request) throws -> Double {
-        if request.input < 0 { throw HTTPError(422, "input must not be negative") }
-        return request.input
-    }
-    func predict(_ x: Double) throws -> Double { x * x }
-    func predict(batch inputs: [Double]) throws -> [Double] {
-        counter.batches.add(1, ordering: .relaxed)
-        counter.predictedInputs.add(inputs.count, ordering: .relaxed)
-        var largest = counter.largestBatch.load(ordering: .relaxed)
-        while inputs.count > largest {
-            let (done, now) = counter.largestBatch.compareExchange(
-                expected: largest,
-                desired: inputs.count,
-                ordering: .relaxed
-            )
-            if done { break }
-            largest = now
-        }
-        if delay > .zero { sleepPrecisely(delay) }
-        switch failure {
-        case .mismatch: return inputs.dropLast().map { $0 * $0 }
-        case .httpError: throw HTTPError(418, "teapot batch")
-        case .internalError: throw CancellationError()
-        default: return inputs.map { $0 * $0 }
-        }
-    }
-    func encodeResponse(_ y: Double) throws -> Response { Response(output: y) }
-    func health() -> Bool { failure != .unhealthy }
-    mutating func teardown() { counter.teardowns.add(1, ordering: .relaxed) }
-}
-
 func predictBody(_ input: Double) -> String { #"{"input": \#(input)}"# }
 
 /// Runs `count` requests concurrently, each on its own connection; returns (input, response) pairs.

@@ -295,7 +295,7 @@ struct ConnectionBehaviourTests {
     @Test func keepAliveIdleTimeCountsFromTheResponseNotTheRequest() throws {
         // The prediction takes longer than the keep-alive timeout; the idle period starts when it is answered.
         let server = try LitServer(
-            SlowSquareAPI(delay: .milliseconds(600)),
+            CountingAPI(delay: .milliseconds(600)),
             configuration: testConfiguration(keepAliveTimeout: .milliseconds(400))
         )
         try withRunningServer(server) { running in
@@ -308,7 +308,7 @@ struct ConnectionBehaviourTests {
 
     @Test func slowPredictionIsNotCutOffByTheHeaderOrKeepAliveTimeout() throws {
         let server = try LitServer(
-            SlowSquareAPI(delay: .milliseconds(700)),
+            CountingAPI(delay: .milliseconds(700)),
             configuration: testConfiguration(headerTimeout: .milliseconds(300), keepAliveTimeout: .milliseconds(300))
         )
         try withRunningServer(server) { running in
@@ -347,7 +347,7 @@ struct ConnectionBehaviourTests {
     @Test func requestsPipelinedAfterConnectionCloseAreNotProcessed() throws {
         let calls = Counter()
         let server = try LitServer(
-            CountingSquareAPI(calls: calls, delay: .milliseconds(50)),
+            PerRequestSquareAPI(calls: calls, delay: .milliseconds(50)),
             configuration: testConfiguration()
         )
         try withRunningServer(server) { running in
@@ -432,7 +432,7 @@ struct ConnectionBehaviourTests {
     // MARK: Clients that leave
 
     @Test func clientsThatLeaveBeforeTheirAnswerDoNotDisturbTheServer() throws {
-        let server = try LitServer(SlowSquareAPI(delay: .milliseconds(30)), configuration: testConfiguration())
+        let server = try LitServer(CountingAPI(delay: .milliseconds(30)), configuration: testConfiguration())
         try withRunningServer(server) { running in
             for index in 0..<8 {
                 let client = try TestClient(port: running.port)

@@ -7,61 +7,6 @@ import Testing
 import Glibc
 #endif
 
-/// The name of the calling thread (`lituv-io0`, `lituv-w0`, ...).
-func currentThreadName() -> String {
-    let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
-    return comm.trimmingCharacters(in: .whitespacesAndNewlines)
-}
-
-/// Records where and how often its hooks ran; x² otherwise. Fails on demand.
-struct RecordingSquareAPI: LitAPI {
-    typealias Request = SquareAPI.Request
-    typealias Response = SquareAPI.Response
-
-    /// What the hooks saw, shared by every copy.
-    final class Record: Sendable {
-        let setups = Locked<[(thread: String, device: Device)]>([])
-        let predictThreads = Locked<Set<String>>([])
-        let teardowns = Locked(0)
-    }
-
-    let record: Record
-    var failSetup = false
-    var predictDelay: Duration = .zero
-    private var isSetUp = false
-
-    init(record: Record, failSetup: Bool = false, predictDelay: Duration = .zero) {
-        self.record = record
-        self.failSetup = failSetup
-        self.predictDelay = predictDelay
-    }
-
-    mutating func setup(device: Device) throws {
-        if failSetup { throw HTTPError(500, "no weights") }
-        record.setups.withLock { $0.append((currentThreadName(), device)) }
-        isSetUp = true
-    }
-
-    func decodeRequest(_ request: Request) throws -> Double {
-        guard request.input.isFinite else { throw HTTPError(422, "input must be finite") }
-        return request.input
-    }
-
-    func predict(_ x: Double) throws -> Double {
-        guard isSetUp else { throw HTTPError(500, "predict before setup") }
-        record.predictThreads.withLock { _ = $0.insert(currentThreadName()) }
-        if predictDelay > .zero { sleepPrecisely(predictDelay) }
-        if x < 0 { throw HTTPError(409, "negative input") }
-        return x * x
-    }
-
-    func encodeResponse(_ y: Double) throws -> Response { Response(output: y) }
-
-    mutating func teardown() {
-        record.teardowns.withLock { $0 += 1 }
-    }
-}
-
 @Suite("Inline endpoints (runsInline)")
 struct InlineEndpointTests {
     private func server(

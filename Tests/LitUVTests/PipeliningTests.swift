@@ -21,7 +21,11 @@ struct PipeliningTests {
 
     @Test func predictionsFinishingOutOfOrderAreAnsweredInRequestOrder() throws {
         // Request i sleeps (10 - i) × 20 ms on one of 4 workers, so later requests finish first.
-        let server = try LitServer(ReverseDelaySquareAPI(), workersPerDevice: 4, configuration: testConfiguration())
+        let server = try LitServer(
+            PerRequestSquareAPI.reverseDelay,
+            workersPerDevice: 4,
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
             try client.send((0..<10).map { predictRequest(Double($0)) }.joined())
@@ -33,7 +37,11 @@ struct PipeliningTests {
     }
 
     @Test func pipelinedMixOfHealthAndPredictStaysInOrder() throws {
-        let server = try LitServer(ReverseDelaySquareAPI(), workersPerDevice: 4, configuration: testConfiguration())
+        let server = try LitServer(
+            PerRequestSquareAPI.reverseDelay,
+            workersPerDevice: 4,
+            configuration: testConfiguration()
+        )
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
             var raw = ""
@@ -87,7 +95,7 @@ struct PipeliningTests {
     }
 
     @Test func errorInTheMiddleOfAPipelineAnswersEarlierRequestsFirst() throws {
-        let server = try LitServer(SlowSquareAPI(delay: .milliseconds(30)), configuration: testConfiguration())
+        let server = try LitServer(CountingAPI(delay: .milliseconds(30)), configuration: testConfiguration())
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
             try client.send(
@@ -123,7 +131,7 @@ struct PipeliningTests {
     }
 
     @Test func expectContinueBehindAPendingPredictionStaysInOrder() throws {
-        let server = try LitServer(SlowSquareAPI(delay: .milliseconds(50)), configuration: testConfiguration())
+        let server = try LitServer(CountingAPI(delay: .milliseconds(50)), configuration: testConfiguration())
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port)
             let body = #"{"input":6.0}"#

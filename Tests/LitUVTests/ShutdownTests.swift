@@ -41,7 +41,7 @@ struct ShutdownTests {
             drainTimeout: drainTimeout
         )
         if let delay {
-            return try LitServer(SlowSquareAPI(delay: delay), workersPerDevice: workers, configuration: configuration)
+            return try LitServer(CountingAPI(delay: delay), workersPerDevice: workers, configuration: configuration)
         }
         return try LitServer(SquareAPI(), configuration: configuration)
     }

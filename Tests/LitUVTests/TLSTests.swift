@@ -445,7 +445,11 @@ struct TLSTests {
 
     @Test func pipelinedRequestsOverTLSAreAnsweredInOrder() throws {
         // Request i sleeps (10 - i) × 20 ms on one of 3 workers, so later requests finish first.
-        let server = try LitServer(ReverseDelaySquareAPI(), workersPerDevice: 3, configuration: tlsTestConfiguration())
+        let server = try LitServer(
+            PerRequestSquareAPI.reverseDelay,
+            workersPerDevice: 3,
+            configuration: tlsTestConfiguration()
+        )
         try withRunningServer(server) { running in
             // s_client sends what it reads from stdin at once: three requests in one TLS record.
             let requests = predictRequest(1) + predictRequest(2) + predictRequest(3, headers: ["Connection: close"])
@@ -492,13 +496,4 @@ struct TLSTests {
             #expect(!result.output.contains("unexpected eof"), "\(result.output.suffix(400))")
         }
     }
-}
-
-/// Returns its input twice: large responses for large requests.
-struct DoublingAPI: LitAPI {
-    struct Request: Decodable, Sendable { var input: String }
-    struct Response: Encodable { var output: String }
-    func decodeRequest(_ request: Request) throws -> String { request.input }
-    func predict(_ x: String) throws -> String { x + x }
-    func encodeResponse(_ y: String) throws -> Response { Response(output: y) }
 }

@@ -3,26 +3,13 @@ import Testing
 
 @testable import LitUV
 
-/// x² after `delay`, once per request (`predict(_:)`).
-struct SlowEachSquareAPI: LitAPI {
-    typealias Request = SquareAPI.Request
-    typealias Response = SquareAPI.Response
-    var delay: Duration
-    func decodeRequest(_ request: Request) throws -> Double { request.input }
-    func predict(_ x: Double) throws -> Double {
-        sleepPrecisely(delay)
-        return x * x
-    }
-    func encodeResponse(_ y: Double) throws -> Response { Response(output: y) }
-}
-
 @Suite("Batched thread wake-ups")
 struct WakeupBatchingTests {
     /// Workers wake their loop once for a run of answers; an answer must still go out as soon as its (slow) batch
     /// is done, not when the worker runs out of work.
     @Test func anAnswerGoesOutWhileTheWorkerIsStillBusy() throws {
         let server = try LitServer(
-            SlowEachSquareAPI(delay: .milliseconds(40)),
+            PerRequestSquareAPI(delay: .milliseconds(40)),
             configuration: testConfiguration(ioThreads: 1)
         )
         try withRunningServer(server) { running in

@@ -196,3 +196,25 @@ final class TestClient {
         }
     }
 }
+
+// MARK: - Requests
+
+/// A `POST /predict` request with a JSON body `{"input":x}`.
+func predictRequest(_ input: Double, headers: [String] = []) -> String {
+    TestClient.format("POST", "/predict", body: #"{"input":\#(input)}"#, headers: headers)
+}
+
+/// Sends raw bytes on a new connection and reads one response.
+func sendRaw(_ text: String, port: Int, timeout: Double = 5) throws -> (TestClient, TestResponse) {
+    let client = try TestClient(port: port, timeout: timeout)
+    try client.send(text)
+    return (client, try client.readResponse())
+}
+
+extension TestClient {
+    /// Makes the socket's close send RST instead of FIN (SO_LINGER with a zero timeout): an abrupt client.
+    func resetOnClose() {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+    }
+}

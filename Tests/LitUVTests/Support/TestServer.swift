@@ -8,36 +8,6 @@ import Testing
 import Glibc
 #endif
 
-/// x², LitServe's example.
-struct SquareAPI: LitAPI {
-    struct Request: Decodable, Sendable { var input: Double }
-    struct Response: Encodable { var output: Double }
-    func decodeRequest(_ request: Request) throws -> Double { request.input }
-    func predict(_ x: Double) throws -> Double { x * x }
-    func encodeResponse(_ y: Double) throws -> Response { Response(output: y) }
-}
-
-/// x² after sleeping `delay` once per batch.
-struct SlowSquareAPI: LitAPI {
-    typealias Request = SquareAPI.Request
-    typealias Response = SquareAPI.Response
-    var delay: Duration
-    func decodeRequest(_ request: Request) throws -> Double { request.input }
-    func predict(_ x: Double) throws -> Double { x * x }
-    func predict(batch inputs: [Double]) throws -> [Double] {
-        sleepPrecisely(delay)
-        return inputs.map { $0 * $0 }
-    }
-    func encodeResponse(_ y: Double) throws -> Response { Response(output: y) }
-}
-
-func sleepPrecisely(_ duration: Duration) {
-    let (seconds, attoseconds) = duration.components
-    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 { request = remaining }
-}
-
 /// A configuration for tests: 2 loops, short timeouts where a test does not set its own.
 func testConfiguration(
     ioThreads: Int = 2,
@@ -107,20 +77,4 @@ func withStartedServer<R>(
     #expect(running.loopCloseStatuses.count == server.configuration.ioThreads)
     #expect(running.loopCloseStatuses.allSatisfy { $0 == 0 }, "uv_loop_close must return 0 on every loop")
     return result
-}
-
-/// A value behind an `NSLock`, for test threads. (ThreadSanitizer on Linux does not see `Synchronization.Mutex`'s
-/// futex and would report accesses under it as races; a pthread mutex it understands.)
-final class Locked<Value>: @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `value` is only touched while `lock` is held.
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
 }
