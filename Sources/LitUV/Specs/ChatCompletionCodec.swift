@@ -285,3 +285,8 @@ enum OpenAIIDs {
     /// Seconds since 1970.
     static func now() -> Int { Int(time(nil)) }
 }
+
+extension ServerSentEvents {
+    /// The event that ends an OpenAI stream: `data: [DONE]`.
+    static let done: [UInt8] = Array("data: [DONE]\n\n".utf8)
+}

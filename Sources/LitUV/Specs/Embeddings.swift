@@ -40,7 +40,7 @@ public struct EmbeddingRequest: Sendable, Hashable {
     /// Reads and validates a request from its decoded JSON body.
     /// - Throws: ``OpenAIError`` (400) naming the invalid parameter.
     public init(json: JSONValue) throws(OpenAIError) {
-        let body = try JSONObjectReader(json, path: "")
+        let body = try RequestReader(json, path: "")
         guard let model = try body.string("model") else {
             throw OpenAIError.invalidRequest("You must provide a model parameter.", param: "model")
         }
@@ -277,7 +277,15 @@ struct EmbeddingsCodec<Model: EmbeddingAPI>: StreamingCodec {
                 json.raw("[")
                 for (position, value) in vector.enumerated() {
                     if position > 0 { json.raw(",") }
-                    try json.float(value)
+                    do {
+                        try json.float(value)
+                    } catch {
+                        throw OpenAIError(
+                            status: 500,
+                            message: "The model produced a non-finite number.",
+                            type: "server_error"
+                        )
+                    }
                 }
                 json.raw("]")
             case .base64:
