@@ -646,11 +646,12 @@ struct OpenAIJSONValueTests {
     }
 
     @Test func duplicatedModelsRoutesAreMergedOthersKeepTheFirst() {
-        let routes = ModelsList.mergingDuplicatePaths([
-            (path: "/v1/models", body: ModelsList.body(models: ["chat"], created: 3)),
-            (path: "/other", body: Array("{}".utf8)),
-            (path: "/v1/models", body: ModelsList.body(models: ["embed"], created: 3)),
-            (path: "/other", body: Array("[]".utf8)),
+        let models = ModelsList.merger
+        let routes = StaticRoute.mergingDuplicatePaths([
+            StaticRoute(path: "/v1/models", body: ModelsList.body(models: ["chat"], created: 3), merger: models),
+            StaticRoute(path: "/other", body: Array("{}".utf8)),
+            StaticRoute(path: "/v1/models", body: ModelsList.body(models: ["embed"], created: 3), merger: models),
+            StaticRoute(path: "/other", body: Array("[]".utf8)),
         ])
         #expect(routes.map(\.path) == ["/v1/models", "/other"])
         #expect(text(routes[0].body) == text(ModelsList.body(models: ["chat", "embed"], created: 3)))

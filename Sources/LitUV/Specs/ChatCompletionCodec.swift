@@ -257,6 +257,9 @@ where API.Request == ChatCompletionRequest, API.Output == ChatDelta {
     func errorBody(for error: any Error) -> (status: Int, body: [UInt8])? {
         OpenAIError.answer(for: error)
     }
+
+    /// An ``OpenAIError``'s message for the error event of a stream that failed after it started.
+    func errorMessage(for error: any Error) -> String? { (error as? OpenAIError)?.message }
 }
 
 /// Ids and timestamps of OpenAI objects.

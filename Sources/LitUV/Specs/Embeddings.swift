@@ -312,6 +312,9 @@ struct EmbeddingsCodec<Model: EmbeddingAPI>: StreamingCodec {
     func errorBody(for error: any Error) -> (status: Int, body: [UInt8])? {
         OpenAIError.answer(for: error)
     }
+
+    /// An ``OpenAIError``'s message when the model failed.
+    func errorMessage(for error: any Error) -> String? { (error as? OpenAIError)?.message }
 }
 
 /// Standard base64 (RFC 4648, with padding).

@@ -55,7 +55,7 @@ extension LitEndpoint {
             devices: devices
         )
         if let modelsPath {
-            endpoint.extraGetRoutes.append((modelsPath, ModelsList.body(models: [model], created: OpenAIIDs.now())))
+            endpoint.staticRoutes.append(ModelsList.route(path: modelsPath, model: model))
         }
         return endpoint
     }
@@ -97,7 +97,7 @@ extension LitEndpoint {
         endpoint.name = String(describing: API.self)
         endpoint.isStreaming = false
         if let modelsPath {
-            endpoint.extraGetRoutes.append((modelsPath, ModelsList.body(models: [model], created: OpenAIIDs.now())))
+            endpoint.staticRoutes.append(ModelsList.route(path: modelsPath, model: model))
         }
         return endpoint
     }
