@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @_spi(Benchmarks) @testable import LitUV
+@testable import LitUVOpenAI
 
 /// Emits the words of the last message one by one, optionally calling a tool or reporting usage.
 struct WordsChatAPI: ChatCompletionAPI {

@@ -16,6 +16,13 @@ public enum JSONValue: Sendable, Hashable {
     /// An object (member order is not kept).
     case object([String: JSONValue])
 
+    /// Decodes a JSON document.
+    /// - Parameter bytes: UTF-8 JSON text.
+    /// - Throws: `JSONError` for malformed JSON.
+    package init(parsing bytes: [UInt8]) throws(JSONError) {
+        self = try LitJSON.decode(JSONValue.self, from: bytes)
+    }
+
     /// The value at `key` when this is an object.
     public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }

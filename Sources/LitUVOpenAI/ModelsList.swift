@@ -1,3 +1,5 @@
+import LitUV
+
 /// The body of `GET /v1/models`: `{"object":"list","data":[{"id":"…","object":"model","created":…,
 /// "owned_by":"lituv"}]}`.
 enum ModelsList {
@@ -37,7 +39,7 @@ enum ModelsList {
         var models: [String] = []
         var created = Int.max
         for body in bodies {
-            guard let json = try? LitJSON.decode(JSONValue.self, from: body), case .array(let data)? = json["data"]
+            guard let json = try? JSONValue(parsing: body), case .array(let data)? = json["data"]
             else { continue }
             for entry in data {
                 guard let id = entry["id"]?.stringValue else { continue }

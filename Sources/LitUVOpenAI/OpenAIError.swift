@@ -1,8 +1,10 @@
+import LitUV
+
 /// An error answered in OpenAI's shape:
 /// `{"error":{"message":"...","type":"invalid_request_error","param":"temperature","code":null}}`.
 ///
 /// The OpenAI endpoints throw it for invalid requests (400); throw it from your own hooks on those endpoints to
-/// choose the status, type and `param` the client sees. An ``HTTPError`` thrown there is answered in the same shape
+/// choose the status, type and `param` the client sees. An `HTTPError` thrown there is answered in the same shape
 /// with a type derived from its status.
 public struct OpenAIError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The HTTP status (400...599).

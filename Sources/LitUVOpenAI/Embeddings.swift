@@ -1,3 +1,5 @@
+import LitUV
+
 /// The body of `POST /v1/embeddings`, validated.
 ///
 /// `input` is a string or an array of strings (token arrays are not supported: 400); `encoding_format` is `float`
@@ -104,10 +106,10 @@ extension EmbeddingRequest: Decodable {
 /// ```
 ///
 /// Batching: the texts of every request in a batch that asks for the same `dimensions` reach ``embed(_:dimensions:)``
-/// in one call, so a batched model sees one flat list. Errors: throw ``OpenAIError`` or ``HTTPError`` from
+/// in one call, so a batched model sees one flat list. Errors: throw ``OpenAIError`` or `HTTPError` from
 /// ``checkRequest(_:context:)`` (before the request is queued for a batch) to answer in OpenAI's error shape.
 public protocol EmbeddingAPI: Sendable {
-    /// True when ``checkRequest(_:context:)`` needs the request headers in its ``RequestContext``.
+    /// True when ``checkRequest(_:context:)`` needs the request headers in its `RequestContext`.
     static var needsRequestHeaders: Bool { get }
 
     /// Prepares this worker's copy (load weights here). Called once per worker, on that worker's thread.
@@ -115,7 +117,7 @@ public protocol EmbeddingAPI: Sendable {
 
     /// Checks a request before it is embedded: supported `dimensions`, the `model` name, the caller's headers.
     /// The default accepts every valid request.
-    /// - Throws: ``OpenAIError`` or ``HTTPError`` to refuse it.
+    /// - Throws: ``OpenAIError`` or `HTTPError` to refuse it.
     func checkRequest(_ request: EmbeddingRequest, context: RequestContext) throws
 
     /// Embeds texts.
@@ -233,7 +235,7 @@ struct EmbeddingsCodec<Model: EmbeddingAPI>: StreamingCodec {
     }
 
     func decode(body: [UInt8], context: RequestContext, api: API) throws -> (API.Input, State) {
-        let json = try LitJSON.decode(JSONValue.self, from: body)
+        let json = try JSONValue(parsing: body)
         let request = try EmbeddingRequest(json: json)
         let input = try api.decodeRequest(request, context: context)
         let tokens = request.input.reduce(0) { $0 + api.model.countTokens($1) }

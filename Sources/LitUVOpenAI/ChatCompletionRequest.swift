@@ -1,3 +1,5 @@
+import LitUV
+
 /// The body of `POST /v1/chat/completions`, as OpenAI documents it, validated.
 ///
 /// Unknown fields are ignored; `null` counts as absent. Invalid values are answered 400 with an OpenAI error body
