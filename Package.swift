@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "LitUV", targets: ["LitUV"]),
+        .library(name: "LitUVOpenAI", targets: ["LitUVOpenAI"]),
         .executable(name: "lituv-example", targets: ["LitUVExample"]),
         .executable(name: "lituv-bench", targets: ["Bench"]),
     ],
@@ -27,11 +28,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "ExampleModels", dependencies: ["LitUV"]),
+        .target(name: "LitUVOpenAI", dependencies: ["LitUV"]),
+        .target(name: "ExampleModels", dependencies: ["LitUV", "LitUVOpenAI"]),
         .executableTarget(
             name: "LitUVExample",
             dependencies: [
                 "LitUV",
+                "LitUVOpenAI",
                 "ExampleModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -50,7 +53,7 @@ let package = Package(
         .testTarget(
             name: "LitUVTests",
             dependencies: [
-                "LitUV", "CUV",
+                "LitUV", "LitUVOpenAI", "CUV",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -1,4 +1,5 @@
 import LitUV
+import LitUVOpenAI
 
 /// A deterministic text embedding by feature hashing: the lowercase words of a text, their adjacent pairs and the
 /// character trigrams of each word (`<al`, `ali`, ..., `ce>`) are hashed (FNV-1a) into a signed vector, which is

@@ -1,4 +1,5 @@
 import LitUV
+import LitUVOpenAI
 
 #if canImport(Glibc)
 import Glibc

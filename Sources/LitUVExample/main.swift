@@ -1,6 +1,7 @@
 import ArgumentParser
 import ExampleModels
 import LitUV
+import LitUVOpenAI
 
 #if canImport(Glibc)
 import Glibc

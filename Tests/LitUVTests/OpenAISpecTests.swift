@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @_spi(Benchmarks) @testable import LitUV
+@testable import LitUVOpenAI
 
 /// Emits the words of the last message one by one, optionally calling a tool or reporting usage.
 struct WordsChatAPI: ChatCompletionAPI {
@@ -646,11 +647,12 @@ struct OpenAIJSONValueTests {
     }
 
     @Test func duplicatedModelsRoutesAreMergedOthersKeepTheFirst() {
-        let routes = ModelsList.mergingDuplicatePaths([
-            (path: "/v1/models", body: ModelsList.body(models: ["chat"], created: 3)),
-            (path: "/other", body: Array("{}".utf8)),
-            (path: "/v1/models", body: ModelsList.body(models: ["embed"], created: 3)),
-            (path: "/other", body: Array("[]".utf8)),
+        let models = ModelsList.merger
+        let routes = StaticRoute.mergingDuplicatePaths([
+            StaticRoute(path: "/v1/models", body: ModelsList.body(models: ["chat"], created: 3), merger: models),
+            StaticRoute(path: "/other", body: Array("{}".utf8)),
+            StaticRoute(path: "/v1/models", body: ModelsList.body(models: ["embed"], created: 3), merger: models),
+            StaticRoute(path: "/other", body: Array("[]".utf8)),
         ])
         #expect(routes.map(\.path) == ["/v1/models", "/other"])
         #expect(text(routes[0].body) == text(ModelsList.body(models: ["chat", "embed"], created: 3)))

@@ -79,7 +79,7 @@ final class ServerRuntime: @unchecked Sendable {
         router = try Router(
             configuration: configuration,
             endpointPaths: definitions.map(\.path),
-            staticRoutes: ModelsList.mergingDuplicatePaths(definitions.flatMap(\.extraGetRoutes))
+            staticRoutes: StaticRoute.mergingDuplicatePaths(definitions.flatMap(\.staticRoutes))
         )
         statistics = RequestStatistics(routeNames: router.names)
         let inFlight = InFlightCounter()

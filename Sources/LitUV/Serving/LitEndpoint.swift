@@ -22,7 +22,7 @@ public struct LitEndpoint: Sendable {
     /// A name for logs, `/info` and `/metrics` (the API's type name by default).
     public var name: String
     /// Whether answers stream (shown in `/info`).
-    public internal(set) var isStreaming: Bool = false
+    public package(set) var isStreaming: Bool = false
     /// For a streaming API: bytes a stream may have queued for a slow reader before `emit` waits. Default 1 MiB.
     public var maxQueuedStreamBytes: Int = 1 << 20
     /// For a streaming API: how long `emit` waits for a client that does not read before the stream fails.
@@ -39,8 +39,8 @@ public struct LitEndpoint: Sendable {
     public var runsInline: Bool = false
     /// Whether the API asked for request headers in its `RequestContext`.
     let needsRequestHeaders: Bool
-    /// Extra `GET` routes answered with fixed JSON (e.g. the OpenAI spec's `/v1/models`).
-    var extraGetRoutes: [(path: String, body: [UInt8])] = []
+    /// Extra `GET` routes answered with fixed JSON (e.g. a spec's model list).
+    package var staticRoutes: [StaticRoute] = []
     let makeRuntime: @Sendable (EndpointContext) -> ServedEndpoint.Kind
 
     /// Serves `api` on `path`.
@@ -140,8 +140,16 @@ public struct LitEndpoint: Sendable {
         )
     }
 
-    /// Serves a streaming API with a given framing (NDJSON, or a spec such as OpenAI's).
-    init<Codec: StreamingCodec>(
+    /// Serves a streaming API with a given framing (NDJSON, or a spec's).
+    /// - Parameters:
+    ///   - api: The API; each worker gets its own copy before `setup`.
+    ///   - codec: Decodes requests and frames the outputs.
+    ///   - path: The `POST` route. Must start with `/`.
+    ///   - maxBatchSize: Requests per `predict(batch:emit:)` call, at most.
+    ///   - batchTimeout: The batch window, from the first request's arrival.
+    ///   - workersPerDevice: Predict workers per device.
+    ///   - devices: Devices (CPU indices) to spread workers over.
+    package init<Codec: StreamingCodec>(
         streaming api: Codec.API,
         codec: Codec,
         path: String,

@@ -62,33 +62,69 @@ extension LitStreamingAPI where Response == Output {
     public func encodeResponse(_ output: Output) throws -> Response { output }
 }
 
-/// How a streaming endpoint frames its responses: NDJSON by default; the OpenAI spec uses server-sent events for
-/// `stream: true` requests and one aggregated JSON body otherwise. Internal: specs implement it.
-protocol StreamingCodec<API>: Sendable {
+/// How a streaming endpoint frames its responses: NDJSON by default; a spec (a separate module of this package)
+/// supplies its own, e.g. server-sent events for streamed requests and one aggregated JSON body otherwise. Served
+/// with `LitEndpoint(streaming:codec:…)`, a `package` initialiser.
+///
+/// A codec is called on the predict worker that runs the request: ``decode(body:context:api:)`` once, then
+/// ``encode(_:state:api:)`` for each output and ``end(state:)`` (or ``errorTrailer(_:state:)`` when the model
+/// failed after the stream started).
+public protocol StreamingCodec<API>: Sendable {
+    /// The streaming API whose outputs this codec frames.
     associatedtype API: LitStreamingAPI
     /// Per-request framing state (ids, counters, aggregated text).
     associatedtype State
 
-    /// Decodes a request body. Throw ``HTTPError`` (or a `JSONError`, answered 400) for invalid requests.
+    /// Decodes a request body. Throw ``HTTPError`` (or a ``JSONError``, answered 400) for invalid requests.
+    /// - Parameters:
+    ///   - body: The request body.
+    ///   - context: The request's context (headers when the API asked for them).
+    ///   - api: The worker's copy of the API.
     /// - Returns: The model input and the framing state for this request.
     func decode(body: [UInt8], context: RequestContext, api: API) throws -> (API.Input, State)
-    /// Whether this request's answer streams (chunked) or is sent whole at the end, and its content type.
+    /// Whether this request's answer streams (chunked) or is sent whole at the end.
+    /// - Parameter state: The request's framing state.
+    /// - Returns: True to stream.
     func isStreamed(_ state: State) -> Bool
     /// The content type of the answer.
+    /// - Parameter state: The request's framing state.
+    /// - Returns: The content type.
     func contentType(_ state: State) -> StreamContentType
     /// Bytes for one output (may be empty when the codec aggregates).
+    /// - Parameters:
+    ///   - output: What the model emitted.
+    ///   - state: The request's framing state.
+    ///   - api: The worker's copy of the API.
+    /// - Returns: The bytes to send now.
     func encode(_ output: API.Output, state: inout State, api: API) throws -> [UInt8]
     /// Bytes that end a successful answer (the aggregated body when not streamed).
+    /// - Parameter state: The request's framing state.
+    /// - Returns: The last bytes of the answer.
     func end(state: inout State) throws -> [UInt8]
     /// The last bytes of a stream that failed after it started (an error line or event).
+    /// - Parameters:
+    ///   - message: What went wrong, fit for the client (see ``errorMessage(for:)``).
+    ///   - state: The request's framing state.
+    /// - Returns: The bytes that end the stream.
     func errorTrailer(_ message: String, state: State) -> [UInt8]
-    /// A spec-specific error answer before the stream started (e.g. OpenAI's `{"error": {...}}`), or nil for the
-    /// default `{"detail": ...}` handling.
+    /// A spec-specific error answer before the stream started, or nil for the default `{"detail": ...}` handling.
+    /// The default is nil.
+    /// - Parameter error: What a hook threw (or a decoding error).
+    /// - Returns: The status and JSON body to answer with, or nil.
     func errorBody(for error: any Error) -> (status: Int, body: [UInt8])?
+    /// The client-facing message of a spec-specific error thrown after the stream started, passed to
+    /// ``errorTrailer(_:state:)``; nil for the default: an ``HTTPError``'s detail, else `Internal server error`.
+    /// The default is nil.
+    /// - Parameter error: What `predict` threw.
+    /// - Returns: The message, or nil.
+    func errorMessage(for error: any Error) -> String?
 }
 
 extension StreamingCodec {
-    func errorBody(for error: any Error) -> (status: Int, body: [UInt8])? { nil }
+    /// No spec-specific error answer: the server's default handling.
+    public func errorBody(for error: any Error) -> (status: Int, body: [UInt8])? { nil }
+    /// No spec-specific message: an ``HTTPError``'s detail, else `Internal server error`.
+    public func errorMessage(for error: any Error) -> String? { nil }
 }
 
 /// LitUV's plain streaming format: one JSON value per line (`application/x-ndjson`); a failure mid-stream ends
@@ -115,6 +151,11 @@ struct NDJSONCodec<API: LitStreamingAPI>: StreamingCodec {
 }
 
 /// Content types a streaming endpoint can answer with.
-enum StreamContentType: Sendable {
-    case ndjson, eventStream, json
+public enum StreamContentType: Sendable {
+    /// `application/x-ndjson`: one JSON value per line.
+    case ndjson
+    /// `text/event-stream`: server-sent events.
+    case eventStream
+    /// `application/json`: one JSON body.
+    case json
 }

@@ -60,7 +60,7 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
             }
         } catch {
             let message =
-                (error as? HTTPError)?.detail ?? (error as? OpenAIError)?.message ?? "Internal server error"
+                codec.errorMessage(for: error) ?? (error as? HTTPError)?.detail ?? "Internal server error"
             let failure = answer(for: error, hook: "predict")
             for stream in streams where !stream.finished { fail(stream, response: failure, message: message) }
             return

@@ -1,3 +1,5 @@
+import LitUV
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,7 +59,7 @@ where API.Request == ChatCompletionRequest, API.Output == ChatDelta {
     }
 
     func decode(body: [UInt8], context: RequestContext, api: API) throws -> (API.Input, State) {
-        let json = try LitJSON.decode(JSONValue.self, from: body)
+        let json = try JSONValue(parsing: body)
         let request = try ChatCompletionRequest(json: json)
         let input = try api.decodeRequest(request, context: context)
         return (input, ChatCompletionCodec.makeState(for: request))
@@ -252,11 +254,14 @@ where API.Request == ChatCompletionRequest, API.Output == ChatDelta {
         return state.stream ? ServerSentEvents.event(body) : body
     }
 
-    /// Errors before the answer started, in OpenAI's shape: ``OpenAIError`` as it is, ``HTTPError`` with its status
+    /// Errors before the answer started, in OpenAI's shape: ``OpenAIError`` as it is, `HTTPError` with its status
     /// and detail, bad JSON as 400; nil (the server's default 500) for anything else.
     func errorBody(for error: any Error) -> (status: Int, body: [UInt8])? {
         OpenAIError.answer(for: error)
     }
+
+    /// An ``OpenAIError``'s message for the error event of a stream that failed after it started.
+    func errorMessage(for error: any Error) -> String? { (error as? OpenAIError)?.message }
 }
 
 /// Ids and timestamps of OpenAI objects.
@@ -284,4 +289,9 @@ enum OpenAIIDs {
 
     /// Seconds since 1970.
     static func now() -> Int { Int(time(nil)) }
+}
+
+extension ServerSentEvents {
+    /// The event that ends an OpenAI stream: `data: [DONE]`.
+    static let done: [UInt8] = Array("data: [DONE]\n\n".utf8)
 }

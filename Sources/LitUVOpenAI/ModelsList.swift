@@ -1,3 +1,5 @@
+import LitUV
+
 /// The body of `GET /v1/models`: `{"object":"list","data":[{"id":"…","object":"model","created":…,
 /// "owned_by":"lituv"}]}`.
 enum ModelsList {
@@ -22,13 +24,22 @@ enum ModelsList {
         return json.bytes
     }
 
+    /// The `GET` route listing `model` on `path`, created now. Model lists registered on the same path by several
+    /// OpenAI endpoints (chat and embeddings on one server both add `/v1/models`) are merged into one list.
+    static func route(path: String, model: String) -> StaticRoute {
+        StaticRoute(path: path, body: body(models: [model], created: OpenAIIDs.now()), merger: merger)
+    }
+
+    /// Merges the model lists registered on one path.
+    static let merger = StaticRoute.Merger(key: "openai.models") { bodies in merge(bodies) }
+
     /// Merges several `/v1/models` bodies made by ``body(models:created:)`` into one listing every model once (for
     /// a server with several OpenAI endpoints that each register the route). Bodies it cannot read are skipped.
     static func merge(_ bodies: [[UInt8]]) -> [UInt8] {
         var models: [String] = []
         var created = Int.max
         for body in bodies {
-            guard let json = try? LitJSON.decode(JSONValue.self, from: body), case .array(let data)? = json["data"]
+            guard let json = try? JSONValue(parsing: body), case .array(let data)? = json["data"]
             else { continue }
             for entry in data {
                 guard let id = entry["id"]?.stringValue else { continue }
@@ -37,33 +48,5 @@ enum ModelsList {
             }
         }
         return body(models: models, created: created == Int.max ? OpenAIIDs.now() : created)
-    }
-}
-
-extension ModelsList {
-    /// Static `GET` routes with every duplicated path answered once: model lists registered on the same path by
-    /// several OpenAI endpoints (chat and embeddings on one server both add `/v1/models`) are merged into one list;
-    /// for other duplicates the first registration wins.
-    /// - Parameter routes: The endpoints' extra `GET` routes, in endpoint order.
-    /// - Returns: One route per path, in order of first appearance.
-    static func mergingDuplicatePaths(
-        _ routes: [(path: String, body: [UInt8])]
-    ) -> [(path: String, body: [UInt8])] {
-        var merged: [(path: String, body: [UInt8])] = []
-        for route in routes {
-            guard let position = merged.firstIndex(where: { $0.path == route.path }) else {
-                merged.append(route)
-                continue
-            }
-            if isModelsList(merged[position].body) && isModelsList(route.body) {
-                merged[position].body = merge([merged[position].body, route.body])
-            }
-        }
-        return merged
-    }
-
-    private static func isModelsList(_ body: [UInt8]) -> Bool {
-        guard let json = try? LitJSON.decode(JSONValue.self, from: body) else { return false }
-        return json["object"] == .string("list") && json["data"] != nil
     }
 }

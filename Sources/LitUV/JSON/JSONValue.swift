@@ -1,14 +1,27 @@
-/// Any JSON value, for the free-form parts of OpenAI requests: a tool's `parameters` schema, a `json_schema`
-/// response format, a `file` content part.
+/// Any JSON value, for the free-form parts of a request: a tool's `parameters` schema, a `json_schema` response
+/// format, a `file` content part.
 ///
 /// Numbers are kept as `Double` (JSON Schema documents use small integers, which `Double` holds exactly).
 public enum JSONValue: Sendable, Hashable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number.
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object (member order is not kept).
     case object([String: JSONValue])
+
+    /// Decodes a JSON document.
+    /// - Parameter bytes: UTF-8 JSON text.
+    /// - Throws: `JSONError` for malformed JSON.
+    package init(parsing bytes: [UInt8]) throws(JSONError) {
+        self = try LitJSON.decode(JSONValue.self, from: bytes)
+    }
 
     /// The value at `key` when this is an object.
     public subscript(key: String) -> JSONValue? {

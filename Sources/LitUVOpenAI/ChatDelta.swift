@@ -1,3 +1,5 @@
+import LitUV
+
 /// One step of a chat model's answer: what an OpenAI-spec API emits from `predict`.
 ///
 /// Emit text as it is produced (`ChatDelta(content: " word")`), tool calls in fragments (`ToolCallDelta`), and

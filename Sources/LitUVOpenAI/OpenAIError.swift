@@ -1,8 +1,10 @@
+import LitUV
+
 /// An error answered in OpenAI's shape:
 /// `{"error":{"message":"...","type":"invalid_request_error","param":"temperature","code":null}}`.
 ///
 /// The OpenAI endpoints throw it for invalid requests (400); throw it from your own hooks on those endpoints to
-/// choose the status, type and `param` the client sees. An ``HTTPError`` thrown there is answered in the same shape
+/// choose the status, type and `param` the client sees. An `HTTPError` thrown there is answered in the same shape
 /// with a type derived from its status.
 public struct OpenAIError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The HTTP status (400...599).
@@ -47,18 +49,24 @@ public struct OpenAIError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `Invalid type for 'param': expected <expected>.`
-    static func invalidType(_ param: String, expected: String) -> OpenAIError {
+    package static func invalidType(_ param: String, expected: String) -> OpenAIError {
         .invalidRequest("Invalid type for '\(param)': expected \(expected).", param: param)
     }
 
     /// `Missing required parameter: 'param'.`
-    static func missing(_ param: String) -> OpenAIError {
+    package static func missing(_ param: String) -> OpenAIError {
         .invalidRequest("Missing required parameter: '\(param)'.", param: param)
     }
 
     /// `Invalid value for 'param': <reason>`
-    static func invalidValue(_ param: String, _ reason: String) -> OpenAIError {
+    package static func invalidValue(_ param: String, _ reason: String) -> OpenAIError {
         .invalidRequest("Invalid value for '\(param)': \(reason)", param: param)
+    }
+
+    /// `The request body must be a JSON object.` at the top level, else `Invalid type for 'path': expected …`.
+    package static func notAnObject(at path: String, expected: String) -> OpenAIError {
+        if path.isEmpty { return .invalidRequest("The request body must be a JSON object.") }
+        return .invalidType(path, expected: expected)
     }
 
     public var description: String { "OpenAI error \(status) (\(type)): \(message)" }
@@ -115,3 +123,8 @@ public struct OpenAIError: Error, Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 }
+
+extension OpenAIError: JSONFieldFailure {}
+
+/// Reads request fields, answering OpenAI's error shape for invalid ones.
+typealias RequestReader = JSONObjectReader<OpenAIError>

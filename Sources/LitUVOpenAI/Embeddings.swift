@@ -1,3 +1,5 @@
+import LitUV
+
 /// The body of `POST /v1/embeddings`, validated.
 ///
 /// `input` is a string or an array of strings (token arrays are not supported: 400); `encoding_format` is `float`
@@ -40,7 +42,7 @@ public struct EmbeddingRequest: Sendable, Hashable {
     /// Reads and validates a request from its decoded JSON body.
     /// - Throws: ``OpenAIError`` (400) naming the invalid parameter.
     public init(json: JSONValue) throws(OpenAIError) {
-        let body = try JSONObjectReader(json, path: "")
+        let body = try RequestReader(json, path: "")
         guard let model = try body.string("model") else {
             throw OpenAIError.invalidRequest("You must provide a model parameter.", param: "model")
         }
@@ -104,10 +106,10 @@ extension EmbeddingRequest: Decodable {
 /// ```
 ///
 /// Batching: the texts of every request in a batch that asks for the same `dimensions` reach ``embed(_:dimensions:)``
-/// in one call, so a batched model sees one flat list. Errors: throw ``OpenAIError`` or ``HTTPError`` from
+/// in one call, so a batched model sees one flat list. Errors: throw ``OpenAIError`` or `HTTPError` from
 /// ``checkRequest(_:context:)`` (before the request is queued for a batch) to answer in OpenAI's error shape.
 public protocol EmbeddingAPI: Sendable {
-    /// True when ``checkRequest(_:context:)`` needs the request headers in its ``RequestContext``.
+    /// True when ``checkRequest(_:context:)`` needs the request headers in its `RequestContext`.
     static var needsRequestHeaders: Bool { get }
 
     /// Prepares this worker's copy (load weights here). Called once per worker, on that worker's thread.
@@ -115,7 +117,7 @@ public protocol EmbeddingAPI: Sendable {
 
     /// Checks a request before it is embedded: supported `dimensions`, the `model` name, the caller's headers.
     /// The default accepts every valid request.
-    /// - Throws: ``OpenAIError`` or ``HTTPError`` to refuse it.
+    /// - Throws: ``OpenAIError`` or `HTTPError` to refuse it.
     func checkRequest(_ request: EmbeddingRequest, context: RequestContext) throws
 
     /// Embeds texts.
@@ -233,7 +235,7 @@ struct EmbeddingsCodec<Model: EmbeddingAPI>: StreamingCodec {
     }
 
     func decode(body: [UInt8], context: RequestContext, api: API) throws -> (API.Input, State) {
-        let json = try LitJSON.decode(JSONValue.self, from: body)
+        let json = try JSONValue(parsing: body)
         let request = try EmbeddingRequest(json: json)
         let input = try api.decodeRequest(request, context: context)
         let tokens = request.input.reduce(0) { $0 + api.model.countTokens($1) }
@@ -277,7 +279,15 @@ struct EmbeddingsCodec<Model: EmbeddingAPI>: StreamingCodec {
                 json.raw("[")
                 for (position, value) in vector.enumerated() {
                     if position > 0 { json.raw(",") }
-                    try json.float(value)
+                    do {
+                        try json.float(value)
+                    } catch {
+                        throw OpenAIError(
+                            status: 500,
+                            message: "The model produced a non-finite number.",
+                            type: "server_error"
+                        )
+                    }
                 }
                 json.raw("]")
             case .base64:
@@ -304,6 +314,9 @@ struct EmbeddingsCodec<Model: EmbeddingAPI>: StreamingCodec {
     func errorBody(for error: any Error) -> (status: Int, body: [UInt8])? {
         OpenAIError.answer(for: error)
     }
+
+    /// An ``OpenAIError``'s message when the model failed.
+    func errorMessage(for error: any Error) -> String? { (error as? OpenAIError)?.message }
 }
 
 /// Standard base64 (RFC 4648, with padding).

@@ -1,4 +1,6 @@
-/// A chat model served with OpenAI's chat completions API: a ``LitStreamingAPI`` whose requests are
+import LitUV
+
+/// A chat model served with OpenAI's chat completions API: a `LitStreamingAPI` whose requests are
 /// ``ChatCompletionRequest``s and whose outputs are ``ChatDelta``s.
 ///
 /// ```swift
@@ -13,7 +15,7 @@
 /// ```
 ///
 /// Override `decodeRequest(_:context:)` to turn the request into your own input (and to read its headers, with
-/// `needsRequestHeaders`); throw ``OpenAIError`` or ``HTTPError`` there to refuse a request in OpenAI's error shape.
+/// `needsRequestHeaders`); throw ``OpenAIError`` or `HTTPError` there to refuse a request in OpenAI's error shape.
 public protocol ChatCompletionAPI: LitStreamingAPI
 where Request == ChatCompletionRequest, Output == ChatDelta, Response == ChatDelta {}
 
@@ -24,7 +26,7 @@ extension LitEndpoint {
     ///
     /// Invalid requests are answered 400 with `{"error":{"message":…,"type":"invalid_request_error",
     /// "param":…,"code":null}}`; errors thrown by your hooks are answered in the same shape (``OpenAIError`` as it
-    /// is, ``HTTPError`` with its status and detail as the message).
+    /// is, `HTTPError` with its status and detail as the message).
     /// - Parameters:
     ///   - api: The model; each worker gets its own copy before `setup`. It emits ``ChatDelta``s.
     ///   - model: The model id listed by `GET /v1/models`.
@@ -34,7 +36,7 @@ extension LitEndpoint {
     ///   - batchTimeout: The batch window, from the first request's arrival.
     ///   - workersPerDevice: Predict workers per device.
     ///   - devices: Devices (CPU indices) to spread workers over.
-    /// - Returns: The endpoint, for ``LitServer/init(endpoints:configuration:)``.
+    /// - Returns: The endpoint, for `LitServer/init(endpoints:configuration:)`.
     public static func openAIChat<API: LitStreamingAPI>(
         _ api: API,
         model: String,
@@ -55,7 +57,7 @@ extension LitEndpoint {
             devices: devices
         )
         if let modelsPath {
-            endpoint.extraGetRoutes.append((modelsPath, ModelsList.body(models: [model], created: OpenAIIDs.now())))
+            endpoint.staticRoutes.append(ModelsList.route(path: modelsPath, model: model))
         }
         return endpoint
     }
@@ -74,7 +76,7 @@ extension LitEndpoint {
     ///   - batchTimeout: The batch window, from the first request's arrival.
     ///   - workersPerDevice: Predict workers per device.
     ///   - devices: Devices (CPU indices) to spread workers over.
-    /// - Returns: The endpoint, for ``LitServer/init(endpoints:configuration:)``.
+    /// - Returns: The endpoint, for `LitServer/init(endpoints:configuration:)`.
     public static func openAIEmbeddings<API: EmbeddingAPI>(
         _ api: API,
         model: String,
@@ -97,7 +99,7 @@ extension LitEndpoint {
         endpoint.name = String(describing: API.self)
         endpoint.isStreaming = false
         if let modelsPath {
-            endpoint.extraGetRoutes.append((modelsPath, ModelsList.body(models: [model], created: OpenAIIDs.now())))
+            endpoint.staticRoutes.append(ModelsList.route(path: modelsPath, model: model))
         }
         return endpoint
     }

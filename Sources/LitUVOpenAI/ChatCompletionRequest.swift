@@ -1,3 +1,5 @@
+import LitUV
+
 /// The body of `POST /v1/chat/completions`, as OpenAI documents it, validated.
 ///
 /// Unknown fields are ignored; `null` counts as absent. Invalid values are answered 400 with an OpenAI error body
@@ -87,7 +89,7 @@ public struct ChatCompletionRequest: Sendable, Hashable {
     /// Reads and validates a request from its decoded JSON body.
     /// - Throws: ``OpenAIError`` (400) naming the invalid parameter.
     public init(json: JSONValue) throws(OpenAIError) {
-        let body = try JSONObjectReader(json, path: "")
+        let body = try RequestReader(json, path: "")
         guard let model = try body.string("model") else {
             throw OpenAIError.invalidRequest("You must provide a model parameter.", param: "model")
         }
@@ -177,7 +179,7 @@ public struct ChatCompletionRequest: Sendable, Hashable {
                 )
             }
         case let raw?:
-            let choice = try JSONObjectReader(raw, path: "tool_choice", what: "a string or an object")
+            let choice = try RequestReader(raw, path: "tool_choice", what: "a string or an object")
             guard try choice.choice("type", ["function"]) != nil else { throw OpenAIError.missing("tool_choice.type") }
             guard let function = try choice.object("function") else {
                 throw OpenAIError.missing("tool_choice.function")
@@ -296,12 +298,12 @@ public struct ChatMessage: Sendable, Hashable {
     }
 
     init(json: JSONValue, path: String) throws(OpenAIError) {
-        let message = try JSONObjectReader(json, path: path)
+        let message = try RequestReader(json, path: path)
         let roleName = try message.requiredString("role")
         guard let role = Role(rawValue: roleName) else {
             throw OpenAIError.invalidValue(
                 message.param("role"),
-                "'\(roleName)'. Supported values are: \(JSONObjectReader.list(Role.allCases.map(\.rawValue)))."
+                "'\(roleName)'. Supported values are: \(RequestReader.list(Role.allCases.map(\.rawValue)))."
             )
         }
         self.role = role
@@ -325,7 +327,7 @@ public struct ChatMessage: Sendable, Hashable {
 
         var toolCalls: [ToolCall] = []
         for (index, raw) in (try message.array("tool_calls") ?? []).enumerated() {
-            let call = try JSONObjectReader(raw, path: message.param("tool_calls") + "[\(index)]")
+            let call = try RequestReader(raw, path: message.param("tool_calls") + "[\(index)]")
             _ = try call.choice("type", ["function"])
             guard let function = try call.object("function") else { throw OpenAIError.missing(call.param("function")) }
             toolCalls.append(
@@ -378,7 +380,7 @@ public enum ContentPart: Sendable, Hashable {
     case refusal(String)
 
     init(json: JSONValue, path: String) throws(OpenAIError) {
-        let part = try JSONObjectReader(json, path: path)
+        let part = try RequestReader(json, path: path)
         let types = ["text", "image_url", "input_audio", "file", "refusal"]
         guard let type = try part.choice("type", types) else { throw OpenAIError.missing(part.param("type")) }
         switch type {
@@ -433,14 +435,14 @@ public struct ChatTool: Sendable, Hashable {
     public init(function: Function) { self.function = function }
 
     init(json: JSONValue, path: String) throws(OpenAIError) {
-        let tool = try JSONObjectReader(json, path: path)
+        let tool = try RequestReader(json, path: path)
         guard try tool.choice("type", ["function"]) != nil else { throw OpenAIError.missing(tool.param("type")) }
         guard let function = try tool.object("function") else { throw OpenAIError.missing(tool.param("function")) }
         let name = try function.requiredString("name")
         try ChatTool.checkName(name, param: function.param("name"))
         var parameters: JSONValue? = nil
         if let raw = function.value("parameters") {
-            _ = try JSONObjectReader(raw, path: function.param("parameters"))
+            _ = try RequestReader(raw, path: function.param("parameters"))
             parameters = raw
         }
         self.function = Function(
