@@ -1,130 +1,3 @@
-/// Work answered later (a prediction): the connection keeps its place in the pipeline and may cancel it.
-protocol PendingResponse: AnyObject {
-    /// Monotonic nanoseconds at which the request times out (`UInt64.max` for never).
-    var deadline: UInt64 { get }
-    /// Called on the loop thread when the answer is no longer wanted (client gone, or deadline passed).
-    func cancel()
-    /// Called on the loop thread when `count` bytes of a streamed answer reached the kernel (flow control).
-    func streamBytesDelivered(_ count: Int)
-}
-
-/// One event of a streamed answer, from a worker to the connection.
-enum HTTPStreamEvent: Sendable {
-    /// The answer starts (status 200). `chunked`: Transfer-Encoding chunked (else the connection closes at the end).
-    /// `timeoutTrailer` is written, and the connection closed, if the deadline passes mid-stream.
-    case head(HTTPResponse.ContentType, timeoutTrailer: [UInt8])
-    /// Bytes to send now.
-    case chunk([UInt8])
-    /// The last bytes of a successful answer; the stream ends cleanly after them.
-    case end([UInt8])
-    /// The stream failed. Before its head: `response` is sent instead (a normal HTTP error). After it: `trailer` is
-    /// sent and the connection closes — never a silent clean end.
-    case fail(HTTPResponse, trailer: [UInt8])
-}
-
-/// What to do with a request once its head has been parsed.
-enum HTTPRoute {
-    /// Answer with this response once the request (and its body, discarded) is complete.
-    case respond(HTTPResponse)
-    /// Collect the body (at most `limits.maxPayloadSize` bytes, enforced by the parser) and call
-    /// ``HTTPRequestHandler/dispatch(target:head:body:responder:)``.
-    /// `headers` are the request's header fields when the target asked for them (else empty).
-    case collectBody(target: Int, headers: [(name: String, value: String)])
-}
-
-/// The server side that decides what each request means. Loop thread only.
-protocol HTTPRequestHandler: AnyObject {
-    /// Decides at head time. `buffer` holds the head (ranges in `head` index into it) only during the call.
-    /// - Returns: What to do, and a tag identifying the route for ``didRespond(tag:status:)``.
-    func route(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> (HTTPRoute, tag: Int)
-    /// Called once per final response written (for request counters).
-    func didRespond(tag: Int, status: Int)
-    /// Handles a request whose body is complete: answers now or returns pending work answered through `responder`.
-    func dispatch(
-        target: Int,
-        head: RequestSummary,
-        headers: [(name: String, value: String)],
-        body: [UInt8],
-        responder: HTTPResponder
-    ) -> HTTPDispatch
-    /// True while the server drains: connections close once their pending answers are written.
-    var isDraining: Bool { get }
-    /// Per-loop state shared by every connection of the loop (date cache, limits, timeouts).
-    var loopState: HTTPLoopState { get }
-    /// Called when a connection closes (for the loop's connection registry).
-    func connectionDidClose(_ connection: HTTPServerConnection)
-}
-
-/// The parts of a request head kept after parsing (the head's byte ranges are gone by then).
-struct RequestSummary: Sendable {
-    var method: HTTPMethod
-    var minorVersion: Int
-    var keepAlive: Bool
-    /// The route's tag from ``HTTPRequestHandler/route(_:in:)`` (-1 before routing).
-    var tag: Int = -1
-}
-
-/// The answer to ``HTTPRequestHandler/dispatch(target:head:body:responder:)``.
-enum HTTPDispatch {
-    case respond(HTTPResponse)
-    case pending(PendingResponse)
-}
-
-/// Where a deferred answer goes: the connection and the request's place in its pipeline.
-struct HTTPResponder: @unchecked Sendable {
-    // Invariant for @unchecked Sendable: the connection is only dereferenced on its loop thread (`complete` is
-    // called from the loop's completion drain); other threads merely carry the reference.
-    let connection: HTTPServerConnection
-    let sequence: UInt64
-
-    /// The TLS server name (SNI) of the connection, if any. Loop thread only.
-    var serverName: String? { connection.serverName }
-
-    /// Delivers the answer. Loop thread only. Ignored when the request already timed out or the client left.
-    func complete(_ response: HTTPResponse) {
-        connection.complete(sequence: sequence, with: response)
-    }
-
-    /// Delivers one event of a streamed answer. Loop thread only.
-    func stream(_ event: HTTPStreamEvent) {
-        connection.streamEvent(sequence: sequence, event)
-    }
-}
-
-/// Settings and state shared by the connections of one loop. Loop thread only.
-final class HTTPLoopState {
-    // Loop thread only, and never accessed twice at once: release builds skip the dynamic exclusivity check (as for
-    // the connection's state below).
-    #if DEBUG
-    var date = DateCache()
-    #else
-    @exclusivity(unchecked) var date = DateCache()
-    #endif
-    let limits: HTTPLimits
-    /// Nanoseconds a request head may take to arrive (slowloris guard).
-    let headerTimeout: UInt64
-    /// Nanoseconds an idle keep-alive connection (or a stalled body) is kept.
-    let idleTimeout: UInt64
-    /// Pipelined requests waiting for answers before the connection stops reading.
-    let maxPipelined: Int
-    /// Bytes waiting to be sent before the connection stops reading.
-    let maxQueuedOutput: Int
-
-    init(
-        limits: HTTPLimits,
-        headerTimeout: UInt64,
-        idleTimeout: UInt64,
-        maxPipelined: Int = 64,
-        maxQueuedOutput: Int = 1 << 20
-    ) {
-        self.limits = limits
-        self.headerTimeout = headerTimeout
-        self.idleTimeout = idleTimeout
-        self.maxPipelined = maxPipelined
-        self.maxQueuedOutput = maxQueuedOutput
-    }
-}
-
 /// HTTP/1.1 on one TCP connection: parses requests, keeps responses in pipeline order, applies the timeouts,
 /// and closes the connection when HTTP says so. Loop thread only.
 final class HTTPServerConnection: TCPConnectionHandler {
@@ -141,78 +14,55 @@ final class HTTPServerConnection: TCPConnectionHandler {
         var collectsBody: Bool
     }
 
-    private struct Slot {
-        let sequence: UInt64
-        let summary: RequestSummary
-        var pending: PendingResponse?
-        var response: HTTPResponse?
-        /// Raw bytes to send as they are (an interim `100 Continue`).
-        var interim: Bool = false
-        /// A streamed answer in progress.
-        var stream: StreamState?
+    private typealias Slot = HTTPResponseSlot
+    private typealias StreamState = HTTPResponseSlot.Stream
+
+    /// The connection's mutable state, in one place so that it is declared once. Loop thread only, and no access to
+    /// it overlaps another (no call that can re-enter the connection is made inside an `inout` access).
+    private struct LiveState: ~Copyable {
+        var parser: HTTPRequestParser
+        var carry = ByteBuffer()
+        var current: InProgress?
+        /// Answers not yet written, in request order. `slots[slotHead...]` are live.
+        var slots: [Slot] = []
+        var slotHead = 0
+        var nextSequence: UInt64 = 0
+        var closing = false
+        /// The last request this connection will answer has been read (it asked to close, or a final answer replaced
+        /// `100 Continue` before its body arrived): whatever the client sends next is discarded, never processed, and
+        /// the connection closes after the pending answers.
+        var discardingInput = false
+        var peerClosed = false
+        var paused = false
+        var headerStartedAt: UInt64
+        var lastActivity: UInt64
+        var armedDeadline: UInt64 = .max
+        var afterWrite: [@Sendable () -> Void] = []
+        var isClosed = false
     }
 
-    /// A streamed answer: its chunks wait here until the slot reaches the front of the pipeline.
-    private struct StreamState {
-        var contentType: HTTPResponse.ContentType
-        var timeoutTrailer: [UInt8]
-        var headWritten = false
-        var chunks: [[UInt8]] = []
-        var end: [UInt8]?
-        var failure: [UInt8]?
-        /// Bytes written to the transport since the last drain, credited back to the worker at the next drain.
-        var writtenSinceDrain = 0
-    }
-
-    // The connection's mutable state: loop thread only, and no access to one of these properties overlaps another
-    // access to the same property (no call that can re-enter the connection is made inside an `inout` access). Debug
-    // builds, which the tests run, keep Swift's dynamic exclusivity checks; release builds turn them off for these
-    // properties, where they cost about 12% of a request's instructions (callgrind; docs/PERFORMANCE.md).
+    // Debug builds, which the tests run, keep Swift's dynamic exclusivity checks on `live`; release builds turn them
+    // off for it, where they cost about 12% of a request's instructions (callgrind; docs/PERFORMANCE.md). The two
+    // declarations differ only by that attribute.
     #if DEBUG
-    private var parser: HTTPRequestParser
-    private var carry = ByteBuffer()
-    private var current: InProgress?
-    /// Answers not yet written, in request order. `slots[slotHead...]` are live.
-    private var slots: [Slot] = []
-    private var slotHead = 0
-    private var nextSequence: UInt64 = 0
-    private var closing = false
-    /// The last request this connection will answer has been read (it asked to close, or a final answer replaced
-    /// `100 Continue` before its body arrived): whatever the client sends next is discarded, never processed, and the
-    /// connection closes after the pending answers.
-    private var discardingInput = false
-    private var peerClosed = false
-    private var paused = false
-    private var headerStartedAt: UInt64 = 0
-    private var lastActivity: UInt64
-    private var armedDeadline: UInt64 = .max
-    private var afterWrite: [@Sendable () -> Void] = []
-    private(set) var isClosed = false
+    private var live: LiveState
     #else
-    @exclusivity(unchecked) private var parser: HTTPRequestParser
-    @exclusivity(unchecked) private var carry = ByteBuffer()
-    @exclusivity(unchecked) private var current: InProgress?
-    @exclusivity(unchecked) private var slots: [Slot] = []
-    @exclusivity(unchecked) private var slotHead = 0
-    @exclusivity(unchecked) private var nextSequence: UInt64 = 0
-    @exclusivity(unchecked) private var closing = false
-    @exclusivity(unchecked) private var discardingInput = false
-    @exclusivity(unchecked) private var peerClosed = false
-    @exclusivity(unchecked) private var paused = false
-    @exclusivity(unchecked) private var headerStartedAt: UInt64 = 0
-    @exclusivity(unchecked) private var lastActivity: UInt64
-    @exclusivity(unchecked) private var armedDeadline: UInt64 = .max
-    @exclusivity(unchecked) private var afterWrite: [@Sendable () -> Void] = []
-    @exclusivity(unchecked) private(set) var isClosed = false
+    @exclusivity(unchecked) private var live: LiveState
     #endif
+
+    /// The connection was closed (or is closing): nothing more is read or written.
+    var isClosed: Bool { live.isClosed }
 
     init(transport: ByteStream, handler: HTTPRequestHandler) {
         self.transport = transport
         self.handler = handler
         self.state = handler.loopState
-        self.parser = HTTPRequestParser(limits: handler.loopState.limits)
-        self.lastActivity = Monotonic.nanoseconds()
-        self.headerStartedAt = lastActivity
+        let now = Monotonic.nanoseconds()
+        live = LiveState(
+            parser: HTTPRequestParser(limits: handler.loopState.limits),
+            headerStartedAt: now,
+            lastActivity: now
+        )
     }
 
     /// The TLS server name (SNI) the client asked for, on TLS connections.
@@ -225,16 +75,16 @@ final class HTTPServerConnection: TCPConnectionHandler {
         rearmTimer()
     }
 
-    private var liveSlotCount: Int { slots.count - slotHead }
+    private var liveSlotCount: Int { live.slots.count - live.slotHead }
 
     /// True when nothing is pending: no partial request, no unanswered request.
-    var isIdle: Bool { current == nil && carry.isEmpty && liveSlotCount == 0 }
+    var isIdle: Bool { live.current == nil && live.carry.isEmpty && liveSlotCount == 0 }
 
     /// Called by the server when it starts draining: idle connections close now, busy ones after their answers.
     func beginDrain() {
-        guard !isClosed else { return }
+        guard !live.isClosed else { return }
         if isIdle && transport.queuedByteCount == 0 {
-            closing = true
+            live.closing = true
             transport.closeNow()
         }
     }
@@ -242,23 +92,23 @@ final class HTTPServerConnection: TCPConnectionHandler {
     // MARK: Reading
 
     func connectionDidRead(_ bytes: UnsafeRawBufferPointer) {
-        guard !closing, !discardingInput else { return }
+        guard !live.closing, !live.discardingInput else { return }
         let now = Monotonic.nanoseconds()
-        lastActivity = now
-        if current == nil && carry.isEmpty {
-            headerStartedAt = now  // the first byte of a new request head
+        live.lastActivity = now
+        if live.current == nil && live.carry.isEmpty {
+            live.headerStartedAt = now  // the first byte of a new request head
         }
-        if carry.isEmpty {
+        if live.carry.isEmpty {
             let consumed = process(bytes)
-            if consumed < bytes.count && !closing {
-                carry.append(UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
+            if consumed < bytes.count && !live.closing {
+                live.carry.append(UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
             }
         } else {
-            carry.append(bytes)
-            let consumed = process(carry.bytes)
-            if closing { carry.removeAll() } else { carry.consume(consumed) }
+            live.carry.append(bytes)
+            let consumed = process(live.carry.bytes)
+            if live.closing { live.carry.removeAll() } else { live.carry.consume(consumed) }
         }
-        carry.shrinkIfEmpty(keepingCapacity: 4096)
+        live.carry.shrinkIfEmpty(keepingCapacity: 4096)
         transport.flush()
         rearmTimer()
     }
@@ -266,28 +116,28 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// Parses and handles as many requests as `buffer` holds; returns the bytes consumed.
     private func process(_ buffer: UnsafeRawBufferPointer) -> Int {
         var offset = 0
-        while !closing && !paused && !discardingInput {
+        while !live.closing && !live.paused && !live.discardingInput {
             let slice = UnsafeRawBufferPointer(rebasing: buffer[offset...])
-            switch parser.parse(slice) {
+            switch live.parser.parse(slice) {
             case .needMore(let consumed):
                 return offset + consumed
             case .head(let head, let consumed):
                 handleHead(head, in: slice)
                 offset += consumed
             case .body(let range, let consumed):
-                if current?.collectsBody == true {
-                    current!.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice[range]))
+                if live.current?.collectsBody == true {
+                    live.current!.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice[range]))
                 }
                 offset += consumed
             case .end(let consumed):
                 offset += consumed
                 finishRequest()
                 if liveSlotCount >= state.maxPipelined || transport.queuedByteCount >= state.maxQueuedOutput {
-                    paused = true
+                    live.paused = true
                     transport.stopReading()
                 }
             case .error(let error):
-                current = nil
+                live.current = nil
                 enqueue(
                     .error(HTTPStatus(error.status), error.detail, close: true),
                     summary: RequestSummary(method: .get, minorVersion: 1, keepAlive: false)
@@ -295,7 +145,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 return buffer.count
             }
         }
-        return closing || discardingInput ? buffer.count : offset
+        return live.closing || live.discardingInput ? buffer.count : offset
     }
 
     private func handleHead(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) {
@@ -317,8 +167,8 @@ final class HTTPServerConnection: TCPConnectionHandler {
             // A final answer instead of 100 Continue: send it now, without waiting for a body the client may hold
             // back until it hears from us; it may or may not send the body, so discard the rest and close after it.
             response.closeConnection = true
-            current = nil
-            discardingInput = true
+            live.current = nil
+            live.discardingInput = true
             enqueue(response, summary: summary)
             return
         }
@@ -328,21 +178,21 @@ final class HTTPServerConnection: TCPConnectionHandler {
             collectsBody = true
             if let length = head.contentLength, length > 0 { body.reserveCapacity(length) }
         }
-        current = InProgress(route: route, summary: summary, body: body, collectsBody: collectsBody)
+        live.current = InProgress(route: route, summary: summary, body: body, collectsBody: collectsBody)
     }
 
     private func finishRequest() {
-        guard let request = current.take() else { return }
-        headerStartedAt = Monotonic.nanoseconds()
+        guard let request = live.current.take() else { return }
+        live.headerStartedAt = Monotonic.nanoseconds()
         if !request.summary.keepAlive {
-            discardingInput = true  // requests pipelined after this one are not processed
+            live.discardingInput = true  // requests pipelined after this one are not processed
         }
         switch request.route {
         case .respond(let response):
             enqueue(response, summary: request.summary)
         case .collectBody(let target, let headers):
-            let sequence = nextSequence
-            nextSequence += 1
+            let sequence = live.nextSequence
+            live.nextSequence += 1
             let responder = HTTPResponder(connection: self, sequence: sequence)
             switch handler.dispatch(
                 target: target,
@@ -365,13 +215,13 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// connection closes once what is already written has gone out. (A half-close cannot be told apart from a full
     /// close at this point, and a gone client's work is the common, expensive case.)
     func connectionDidReachEOF() {
-        peerClosed = true
-        if current != nil || !carry.isEmpty {
+        live.peerClosed = true
+        if live.current != nil || !live.carry.isEmpty {
             closeNow()  // an incomplete request can never finish
             return
         }
         cancelPending()
-        closing = true
+        live.closing = true
         transport.closeAfterFlush()
     }
 
@@ -379,15 +229,15 @@ final class HTTPServerConnection: TCPConnectionHandler {
 
     /// Queues an immediate answer behind any pending ones.
     private func enqueue(_ response: HTTPResponse, summary: RequestSummary) {
-        let sequence = nextSequence
-        nextSequence += 1
+        let sequence = live.nextSequence
+        live.nextSequence += 1
         append(Slot(sequence: sequence, summary: summary, pending: nil, response: response))
         writeReadySlots()
     }
 
     private func enqueueInterimContinue(summary: RequestSummary) {
-        let sequence = nextSequence
-        nextSequence += 1
+        let sequence = live.nextSequence
+        live.nextSequence += 1
         var slot = Slot(sequence: sequence, summary: summary, pending: nil, response: nil)
         slot.interim = true
         append(slot)
@@ -396,24 +246,24 @@ final class HTTPServerConnection: TCPConnectionHandler {
     }
 
     private func append(_ slot: Slot) {
-        if slotHead > 0 && slotHead == slots.count {
-            slots.removeAll(keepingCapacity: true)
-            slotHead = 0
+        if live.slotHead > 0 && live.slotHead == live.slots.count {
+            live.slots.removeAll(keepingCapacity: true)
+            live.slotHead = 0
         }
-        slots.append(slot)
+        live.slots.append(slot)
     }
 
     /// Delivers a deferred answer (loop thread). Late answers — after a timeout or a disconnect — are dropped.
     func complete(sequence: UInt64, with response: HTTPResponse) {
-        guard !isClosed, liveSlotCount > 0 else { return }
-        let first = slots[slotHead].sequence
+        guard !live.isClosed, liveSlotCount > 0 else { return }
+        let first = live.slots[live.slotHead].sequence
         guard sequence >= first else { return }
-        let index = slotHead + Int(sequence - first)
-        guard index < slots.count, slots[index].response == nil, slots[index].pending != nil else { return }
-        slots[index].pending = nil
-        slots[index].response = response
-        if index == slotHead {
-            lastActivity = Monotonic.nanoseconds()  // the keep-alive idle time starts when the answer goes out
+        let index = live.slotHead + Int(sequence - first)
+        guard index < live.slots.count, live.slots[index].response == nil, live.slots[index].pending != nil else { return }
+        live.slots[index].pending = nil
+        live.slots[index].response = response
+        if index == live.slotHead {
+            live.lastActivity = Monotonic.nanoseconds()  // the keep-alive idle time starts when the answer goes out
             writeReadySlots()
             transport.flush()
             rearmTimer()
@@ -423,28 +273,28 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// Delivers an event of a streamed answer (loop thread). Events for a request that timed out or whose client
     /// left are dropped.
     func streamEvent(sequence: UInt64, _ event: HTTPStreamEvent) {
-        guard !isClosed, liveSlotCount > 0 else { return }
-        let first = slots[slotHead].sequence
+        guard !live.isClosed, liveSlotCount > 0 else { return }
+        let first = live.slots[live.slotHead].sequence
         guard sequence >= first else { return }
-        let index = slotHead + Int(sequence - first)
-        guard index < slots.count, slots[index].response == nil, slots[index].pending != nil else { return }
+        let index = live.slotHead + Int(sequence - first)
+        guard index < live.slots.count, live.slots[index].response == nil, live.slots[index].pending != nil else { return }
         switch event {
         case .head(let contentType, let trailer):
-            guard slots[index].stream == nil else { return }
-            slots[index].stream = StreamState(contentType: contentType, timeoutTrailer: trailer)
+            guard live.slots[index].stream == nil else { return }
+            live.slots[index].stream = StreamState(contentType: contentType, timeoutTrailer: trailer)
         case .chunk(let bytes):
-            slots[index].stream?.chunks.append(bytes)
+            live.slots[index].stream?.chunks.append(bytes)
         case .end(let bytes):
-            slots[index].stream?.end = bytes
+            live.slots[index].stream?.end = bytes
         case .fail(let response, let trailer):
-            if slots[index].stream == nil {
-                slots[index].pending = nil
-                slots[index].response = response
+            if live.slots[index].stream == nil {
+                live.slots[index].pending = nil
+                live.slots[index].response = response
             } else {
-                slots[index].stream?.failure = trailer
+                live.slots[index].stream?.failure = trailer
             }
         }
-        if index == slotHead {
+        if index == live.slotHead {
             writeReadySlots()
             transport.flush()
             rearmTimer()
@@ -483,37 +333,37 @@ final class HTTPServerConnection: TCPConnectionHandler {
 
     /// Writes answers from the front of the pipeline while they are ready.
     private func writeReadySlots() {
-        while slotHead < slots.count && !closing {
-            let slot = slots[slotHead]
+        while live.slotHead < live.slots.count && !live.closing {
+            let slot = live.slots[live.slotHead]
             if slot.interim {
                 transport.withOutputBuffer { $0.append("HTTP/1.1 100 Continue\r\n\r\n") }
-                slotHead += 1
+                live.slotHead += 1
                 continue
             }
             if var stream = slot.stream {
                 let done = writeStream(&stream, summary: slot.summary)
-                slots[slotHead].stream = stream
+                live.slots[live.slotHead].stream = stream
                 guard done else { break }
-                slotHead += 1
+                live.slotHead += 1
                 slot.pending?.streamBytesDelivered(stream.writtenSinceDrain)
                 handler.didRespond(tag: slot.summary.tag, status: 200)
-                let last = slotHead == slots.count && current == nil
+                let last = live.slotHead == live.slots.count && live.current == nil
                 let keepAlive =
                     stream.failure == nil && slot.summary.keepAlive && slot.summary.minorVersion >= 1
-                    && !(handler.isDraining && last) && !(peerClosed && last)
+                    && !(handler.isDraining && last) && !(live.peerClosed && last)
                 if !keepAlive {
-                    closing = true
+                    live.closing = true
                     cancelPending()
                     transport.closeAfterFlush()
                 }
                 continue
             }
             guard let response = slot.response else { break }
-            slotHead += 1
-            let last = slotHead == slots.count && current == nil
+            live.slotHead += 1
+            let last = live.slotHead == live.slots.count && live.current == nil
             let keepAlive =
                 slot.summary.keepAlive && !response.closeConnection
-                && !(handler.isDraining && last) && !(peerClosed && last)
+                && !(handler.isDraining && last) && !(live.peerClosed && last)
             transport.withOutputBuffer { buffer in
                 HTTPResponseEncoder.encode(
                     response,
@@ -525,16 +375,16 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 )
             }
             handler.didRespond(tag: slot.summary.tag, status: response.status.code)
-            if let action = response.afterWrite { afterWrite.append(action) }
+            if let action = response.afterWrite { live.afterWrite.append(action) }
             if !keepAlive {
-                closing = true
+                live.closing = true
                 cancelPending()
                 transport.closeAfterFlush()
             }
         }
-        if slotHead == slots.count {
-            slots.removeAll(keepingCapacity: true)
-            slotHead = 0
+        if live.slotHead == live.slots.count {
+            live.slots.removeAll(keepingCapacity: true)
+            live.slotHead = 0
         }
         resumeReadingIfPossible()
     }
@@ -542,33 +392,33 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// Reading pauses while too many answers are pending or too many bytes wait to be sent (a client that pipelines
     /// without reading cannot make the server buffer without bound); it resumes once both fall back.
     private func resumeReadingIfPossible() {
-        guard paused, !closing, liveSlotCount < state.maxPipelined / 2,
+        guard live.paused, !live.closing, liveSlotCount < state.maxPipelined / 2,
             transport.queuedByteCount < state.maxQueuedOutput / 2
         else { return }
-        paused = false
+        live.paused = false
         transport.startReading()
-        if !carry.isEmpty {
-            let consumed = process(carry.bytes)
-            if closing { carry.removeAll() } else { carry.consume(consumed) }
+        if !live.carry.isEmpty {
+            let consumed = process(live.carry.bytes)
+            if live.closing { live.carry.removeAll() } else { live.carry.consume(consumed) }
         }
     }
 
     func connectionDidDrain() {
-        if slotHead < slots.count, let written = slots[slotHead].stream?.writtenSinceDrain, written > 0 {
-            slots[slotHead].stream?.writtenSinceDrain = 0
-            slots[slotHead].pending?.streamBytesDelivered(written)
+        if live.slotHead < live.slots.count, let written = live.slots[live.slotHead].stream?.writtenSinceDrain, written > 0 {
+            live.slots[live.slotHead].stream?.writtenSinceDrain = 0
+            live.slots[live.slotHead].pending?.streamBytesDelivered(written)
         }
-        if !afterWrite.isEmpty {
-            let actions = afterWrite
-            afterWrite.removeAll()
+        if !live.afterWrite.isEmpty {
+            let actions = live.afterWrite
+            live.afterWrite.removeAll()
             for action in actions { action() }
         }
-        if paused {
+        if live.paused {
             resumeReadingIfPossible()
             if transport.queuedByteCount > 0 { transport.flush() }
         }
-        if !closing && isIdle && (peerClosed || handler.isDraining) {
-            closing = true
+        if !live.closing && isIdle && (live.peerClosed || handler.isDraining) {
+            live.closing = true
             transport.closeAfterFlush()
         }
     }
@@ -576,55 +426,55 @@ final class HTTPServerConnection: TCPConnectionHandler {
     // MARK: Timers
 
     private func rearmTimer() {
-        guard !closing, !isClosed else { return }
+        guard !live.closing, !live.isClosed else { return }
         var deadline = UInt64.max
-        if current != nil {
-            deadline = lastActivity &+ state.idleTimeout  // a stalled body
-        } else if !carry.isEmpty || liveSlotCount == 0 {
+        if live.current != nil {
+            deadline = live.lastActivity &+ state.idleTimeout  // a stalled body
+        } else if !live.carry.isEmpty || liveSlotCount == 0 {
             // Waiting for (the rest of) a request head: the header timeout while bytes are partial, else idle.
             deadline =
-                carry.isEmpty && nextSequence > 0
-                ? lastActivity &+ state.idleTimeout
-                : headerStartedAt &+ state.headerTimeout
+                live.carry.isEmpty && live.nextSequence > 0
+                ? live.lastActivity &+ state.idleTimeout
+                : live.headerStartedAt &+ state.headerTimeout
         }
-        for index in slotHead..<slots.count {
-            if let pending = slots[index].pending { deadline = min(deadline, pending.deadline) }
+        for index in live.slotHead..<live.slots.count {
+            if let pending = live.slots[index].pending { deadline = min(deadline, pending.deadline) }
         }
         // A later deadline keeps the armed timer: if it fires early, `connectionTimerDidFire` checks the real
         // deadlines and re-arms. Keep-alive traffic pushes the deadline later on every request, so this saves a
         // uv_timer_stop/uv_timer_start pair (two heap updates) per request.
-        guard deadline < armedDeadline else { return }
-        armedDeadline = deadline
+        guard deadline < live.armedDeadline else { return }
+        live.armedDeadline = deadline
         let now = Monotonic.nanoseconds()
         let milliseconds = deadline > now ? (deadline - now + 999_999) / 1_000_000 : 0
         transport.setTimer(milliseconds: milliseconds)
     }
 
     func connectionTimerDidFire() {
-        armedDeadline = .max
+        live.armedDeadline = .max
         let now = Monotonic.nanoseconds()
         var answered = false
-        for index in slotHead..<slots.count {
-            if let pending = slots[index].pending, pending.deadline <= now, slots[index].stream?.end == nil {
+        for index in live.slotHead..<live.slots.count {
+            if let pending = live.slots[index].pending, pending.deadline <= now, live.slots[index].stream?.end == nil {
                 expire(index, with: .error(.gatewayTimeout, "Request timed out"))
                 answered = true
             }
         }
         if answered {
-            lastActivity = now
+            live.lastActivity = now
             writeReadySlots()
             transport.flush()
         }
-        if current != nil {
-            if now >= lastActivity &+ state.idleTimeout {
+        if live.current != nil {
+            if now >= live.lastActivity &+ state.idleTimeout {
                 closeNow()
                 return
             }
-        } else if !carry.isEmpty || liveSlotCount == 0 {
+        } else if !live.carry.isEmpty || liveSlotCount == 0 {
             let limit =
-                carry.isEmpty && nextSequence > 0
-                ? lastActivity &+ state.idleTimeout
-                : headerStartedAt &+ state.headerTimeout
+                live.carry.isEmpty && live.nextSequence > 0
+                ? live.lastActivity &+ state.idleTimeout
+                : live.headerStartedAt &+ state.headerTimeout
             if now >= limit && liveSlotCount == 0 {
                 closeNow()
                 return
@@ -636,23 +486,23 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// Ends a pending answer early: a waiting request gets `response`; a stream that already started gets its
     /// error trailer and the connection closes after it.
     private func expire(_ index: Int, with response: HTTPResponse) {
-        slots[index].pending?.cancel()
-        slots[index].pending = nil
-        if var stream = slots[index].stream {
+        live.slots[index].pending?.cancel()
+        live.slots[index].pending = nil
+        if var stream = live.slots[index].stream {
             if stream.end == nil && stream.failure == nil {
                 stream.failure = stream.timeoutTrailer
-                slots[index].stream = stream
+                live.slots[index].stream = stream
             }
         } else {
-            slots[index].response = response
+            live.slots[index].response = response
         }
     }
 
     /// Answers every request still waiting for a prediction with `response` (the drain timeout passed).
     func failPending(with response: HTTPResponse) {
-        guard !isClosed else { return }
+        guard !live.isClosed else { return }
         var answered = false
-        for index in slotHead..<slots.count where slots[index].pending != nil {
+        for index in live.slotHead..<live.slots.count where live.slots[index].pending != nil {
             expire(index, with: response)
             answered = true
         }
@@ -665,25 +515,25 @@ final class HTTPServerConnection: TCPConnectionHandler {
     // MARK: Closing
 
     private func cancelPending() {
-        for index in slotHead..<slots.count {
-            slots[index].pending?.cancel()
-            slots[index].pending = nil
+        for index in live.slotHead..<live.slots.count {
+            live.slots[index].pending?.cancel()
+            live.slots[index].pending = nil
         }
     }
 
     /// Closes at once (pending answers are cancelled).
     func closeNow() {
-        closing = true
+        live.closing = true
         transport.closeNow()
     }
 
     func connectionDidClose() {
-        isClosed = true
-        closing = true
+        live.isClosed = true
+        live.closing = true
         cancelPending()
-        slots.removeAll()
-        slotHead = 0
-        afterWrite.removeAll()
+        live.slots.removeAll()
+        live.slotHead = 0
+        live.afterWrite.removeAll()
         handler.connectionDidClose(self)
     }
 }

@@ -1,0 +1,57 @@
+/// Work answered later (a prediction): the connection keeps its place in the pipeline and may cancel it.
+protocol PendingResponse: AnyObject {
+    /// Monotonic nanoseconds at which the request times out (`UInt64.max` for never).
+    var deadline: UInt64 { get }
+    /// Called on the loop thread when the answer is no longer wanted (client gone, or deadline passed).
+    func cancel()
+    /// Called on the loop thread when `count` bytes of a streamed answer reached the kernel (flow control).
+    func streamBytesDelivered(_ count: Int)
+}
+
+/// What to do with a request once its head has been parsed.
+enum HTTPRoute {
+    /// Answer with this response once the request (and its body, discarded) is complete.
+    case respond(HTTPResponse)
+    /// Collect the body (at most `limits.maxPayloadSize` bytes, enforced by the parser) and call
+    /// ``HTTPRequestHandler/dispatch(target:head:body:responder:)``.
+    /// `headers` are the request's header fields when the target asked for them (else empty).
+    case collectBody(target: Int, headers: [(name: String, value: String)])
+}
+
+/// The server side that decides what each request means. Loop thread only.
+protocol HTTPRequestHandler: AnyObject {
+    /// Decides at head time. `buffer` holds the head (ranges in `head` index into it) only during the call.
+    /// - Returns: What to do, and a tag identifying the route for ``didRespond(tag:status:)``.
+    func route(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> (HTTPRoute, tag: Int)
+    /// Called once per final response written (for request counters).
+    func didRespond(tag: Int, status: Int)
+    /// Handles a request whose body is complete: answers now or returns pending work answered through `responder`.
+    func dispatch(
+        target: Int,
+        head: RequestSummary,
+        headers: [(name: String, value: String)],
+        body: [UInt8],
+        responder: HTTPResponder
+    ) -> HTTPDispatch
+    /// True while the server drains: connections close once their pending answers are written.
+    var isDraining: Bool { get }
+    /// Per-loop state shared by every connection of the loop (date cache, limits, timeouts).
+    var loopState: HTTPLoopState { get }
+    /// Called when a connection closes (for the loop's connection registry).
+    func connectionDidClose(_ connection: HTTPServerConnection)
+}
+
+/// The parts of a request head kept after parsing (the head's byte ranges are gone by then).
+struct RequestSummary: Sendable {
+    var method: HTTPMethod
+    var minorVersion: Int
+    var keepAlive: Bool
+    /// The route's tag from ``HTTPRequestHandler/route(_:in:)`` (-1 before routing).
+    var tag: Int = -1
+}
+
+/// The answer to ``HTTPRequestHandler/dispatch(target:head:body:responder:)``.
+enum HTTPDispatch {
+    case respond(HTTPResponse)
+    case pending(PendingResponse)
+}
