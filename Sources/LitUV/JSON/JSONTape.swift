@@ -12,9 +12,9 @@ struct JSONScratch {
 /// Nodes are stored in document order: an object's node is followed by its members (key node, then the
 /// value's nodes), an array's by its elements. `next` is the tape index just past the value's last node,
 /// so a value can be skipped in one step.
-struct JSONNode {
+package struct JSONNode {
     /// What kind of JSON value a node is.
-    enum Kind: UInt8 {
+    package enum Kind: UInt8 {
         /// `null`.
         case null
         /// `false`.

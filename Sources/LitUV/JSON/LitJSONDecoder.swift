@@ -2,7 +2,7 @@
 
 /// The `Decoder` handed to `init(from:)`: one JSON value of a parsed document. It is also its own
 /// single-value container.
-struct LitJSONDecoder: Decoder, SingleValueDecodingContainer {
+package struct LitJSONDecoder: Decoder, SingleValueDecodingContainer {
     /// The parsed document.
     let context: JSONDecodingContext
     /// The tape index of the value.
@@ -11,22 +11,22 @@ struct LitJSONDecoder: Decoder, SingleValueDecodingContainer {
     let path: JSONCodingPath
 
     /// The coding path of the value.
-    var codingPath: [any CodingKey] { path.keys }
+    package var codingPath: [any CodingKey] { path.keys }
 
     /// Always empty.
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    package var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     /// The JSON type of the value.
     ///
     /// For types that accept several JSON types (a free-form JSON value): `(decoder as? LitJSONDecoder)?.jsonKind`
     /// tells which container to ask for, where probing with `try?` would throw and drop an error per attempt.
-    var jsonKind: JSONNode.Kind { context.tape[index].kind }
+    package var jsonKind: JSONNode.Kind { context.tape[index].kind }
 
     /// The value as an object.
     /// - Parameter type: The keys.
     /// - Returns: A keyed container.
     /// - Throws: `DecodingError.typeMismatch` (or `valueNotFound` for null) if the value is not an object.
-    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+    package func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         let node = context.tape[index]
         guard node.kind == .object else {
             throw JSONDecodingContext.error(.mismatch(found: node), expected: [String: Any].self, at: path.keys)
@@ -37,7 +37,7 @@ struct LitJSONDecoder: Decoder, SingleValueDecodingContainer {
     /// The value as an array.
     /// - Returns: An unkeyed container.
     /// - Throws: `DecodingError.typeMismatch` (or `valueNotFound` for null) if the value is not an array.
-    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+    package func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         let node = context.tape[index]
         guard node.kind == .array else {
             throw JSONDecodingContext.error(.mismatch(found: node), expected: [Any].self, at: path.keys)
@@ -47,13 +47,13 @@ struct LitJSONDecoder: Decoder, SingleValueDecodingContainer {
 
     /// The value itself.
     /// - Returns: This decoder.
-    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+    package func singleValueContainer() throws -> any SingleValueDecodingContainer {
         self
     }
 
     /// Whether the value is null.
     /// - Returns: `true` for null.
-    func decodeNil() -> Bool {
+    package func decodeNil() -> Bool {
         context.tape[index].kind == .null
     }
 
@@ -66,37 +66,37 @@ struct LitJSONDecoder: Decoder, SingleValueDecodingContainer {
     }
 
     /// Decodes the value as `Bool`.
-    func decode(_ type: Bool.Type) throws -> Bool { try value(type) }
+    package func decode(_ type: Bool.Type) throws -> Bool { try value(type) }
     /// Decodes the value as `String`.
-    func decode(_ type: String.Type) throws -> String { try value(type) }
+    package func decode(_ type: String.Type) throws -> String { try value(type) }
     /// Decodes the value as `Double`.
-    func decode(_ type: Double.Type) throws -> Double { try value(type) }
+    package func decode(_ type: Double.Type) throws -> Double { try value(type) }
     /// Decodes the value as `Float`.
-    func decode(_ type: Float.Type) throws -> Float { try value(type) }
+    package func decode(_ type: Float.Type) throws -> Float { try value(type) }
     /// Decodes the value as `Int`.
-    func decode(_ type: Int.Type) throws -> Int { try value(type) }
+    package func decode(_ type: Int.Type) throws -> Int { try value(type) }
     /// Decodes the value as `Int8`.
-    func decode(_ type: Int8.Type) throws -> Int8 { try value(type) }
+    package func decode(_ type: Int8.Type) throws -> Int8 { try value(type) }
     /// Decodes the value as `Int16`.
-    func decode(_ type: Int16.Type) throws -> Int16 { try value(type) }
+    package func decode(_ type: Int16.Type) throws -> Int16 { try value(type) }
     /// Decodes the value as `Int32`.
-    func decode(_ type: Int32.Type) throws -> Int32 { try value(type) }
+    package func decode(_ type: Int32.Type) throws -> Int32 { try value(type) }
     /// Decodes the value as `Int64`.
-    func decode(_ type: Int64.Type) throws -> Int64 { try value(type) }
+    package func decode(_ type: Int64.Type) throws -> Int64 { try value(type) }
     /// Decodes the value as `Int128`.
-    func decode(_ type: Int128.Type) throws -> Int128 { try value(type) }
+    package func decode(_ type: Int128.Type) throws -> Int128 { try value(type) }
     /// Decodes the value as `UInt`.
-    func decode(_ type: UInt.Type) throws -> UInt { try value(type) }
+    package func decode(_ type: UInt.Type) throws -> UInt { try value(type) }
     /// Decodes the value as `UInt8`.
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try value(type) }
+    package func decode(_ type: UInt8.Type) throws -> UInt8 { try value(type) }
     /// Decodes the value as `UInt16`.
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try value(type) }
+    package func decode(_ type: UInt16.Type) throws -> UInt16 { try value(type) }
     /// Decodes the value as `UInt32`.
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try value(type) }
+    package func decode(_ type: UInt32.Type) throws -> UInt32 { try value(type) }
     /// Decodes the value as `UInt64`.
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try value(type) }
+    package func decode(_ type: UInt64.Type) throws -> UInt64 { try value(type) }
     /// Decodes the value as `UInt128`.
-    func decode(_ type: UInt128.Type) throws -> UInt128 { try value(type) }
+    package func decode(_ type: UInt128.Type) throws -> UInt128 { try value(type) }
     /// Decodes the value as any `Decodable`.
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try value(type) }
+    package func decode<T: Decodable>(_ type: T.Type) throws -> T { try value(type) }
 }
