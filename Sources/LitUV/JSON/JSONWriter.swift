@@ -15,7 +15,7 @@ import Darwin
 /// - floating-point numbers are written like Python's `repr(float)`: the shortest digits that read back
 ///   to the same value, `16.0`, `0.1`, `1e-05`, `1e+16`, `-0.0`, `1.2345678901234568e+17`;
 /// - NaN and infinities are refused (Python's JSON responses refuse them too).
-enum JSONWriter {
+package enum JSONWriter {
     /// Appends `null`.
     /// - Parameter buffer: The output.
     @inline(__always)
@@ -28,7 +28,7 @@ enum JSONWriter {
     ///   - value: The value to write.
     ///   - buffer: The output.
     @inline(__always)
-    static func writeBool(_ value: Bool, into buffer: inout [UInt8]) {
+    package static func writeBool(_ value: Bool, into buffer: inout [UInt8]) {
         append(value ? "true" : "false", to: &buffer)
     }
 
@@ -37,7 +37,7 @@ enum JSONWriter {
     ///   - text: The bytes to append.
     ///   - buffer: The output.
     @inline(__always)
-    static func append(_ text: StaticString, to buffer: inout [UInt8]) {
+    package static func append(_ text: StaticString, to buffer: inout [UInt8]) {
         text.withUTF8Buffer { buffer.append(contentsOf: $0) }
     }
 
@@ -48,7 +48,7 @@ enum JSONWriter {
     ///   - value: The value to write.
     ///   - buffer: The output.
     @inline(__always)
-    static func writeInteger<T: FixedWidthInteger>(_ value: T, into buffer: inout [UInt8]) {
+    package static func writeInteger<T: FixedWidthInteger>(_ value: T, into buffer: inout [UInt8]) {
         if T.bitWidth <= 64 {
             if T.isSigned {
                 let wide = Int64(truncatingIfNeeded: value)
@@ -103,7 +103,7 @@ enum JSONWriter {
     ///   - string: The string to write.
     ///   - buffer: The output.
     @inline(__always)
-    static func writeString(_ string: String, into buffer: inout [UInt8]) {
+    package static func writeString(_ string: String, into buffer: inout [UInt8]) {
         var string = string
         string.withUTF8 { writeString(utf8: $0, into: &buffer) }
     }
@@ -169,7 +169,7 @@ enum JSONWriter {
     // MARK: Floating point
 
     /// Why a floating-point value could not be written.
-    enum NumberError: Error {
+    package enum NumberError: Error {
         /// NaN, which JSON cannot represent.
         case nan
         /// Positive or negative infinity, which JSON cannot represent.
@@ -181,7 +181,7 @@ enum JSONWriter {
     ///   - value: The value to write.
     ///   - buffer: The output.
     /// - Throws: `NumberError` for NaN and infinities (nothing is appended then).
-    static func writeDouble(_ value: Double, into buffer: inout [UInt8]) throws(NumberError) {
+    package static func writeDouble(_ value: Double, into buffer: inout [UInt8]) throws(NumberError) {
         guard value.isFinite else {
             throw value.isNaN ? .nan : .infinite
         }
@@ -213,7 +213,7 @@ enum JSONWriter {
     ///   - value: The value to write.
     ///   - buffer: The output.
     /// - Throws: `NumberError` for NaN and infinities (nothing is appended then).
-    static func writeFloat(_ value: Float, into buffer: inout [UInt8]) throws(NumberError) {
+    package static func writeFloat(_ value: Float, into buffer: inout [UInt8]) throws(NumberError) {
         guard value.isFinite else {
             throw value.isNaN ? .nan : .infinite
         }

@@ -45,8 +45,8 @@ func expectJSONError(
 
 /// Checks a prediction answer: 200, JSON, and `output == expected`.
 ///
-/// Until `Sources/LitUV/JSON/JSONEncoding.swift` exists the temporary Foundation encoder may print `16` for `16.0`,
-/// so the exact bytes are only compared once that file is there; the value is always compared.
+/// Until `Sources/LitUV/JSON/JSONEncodingState.swift` exists the temporary Foundation encoder may print `16` for
+/// `16.0`, so the exact bytes are only compared once that file is there; the value is always compared.
 func expectOutput(
     _ response: TestResponse,
     _ expected: Double,
@@ -65,7 +65,7 @@ let ownJSONEncoderIsPresent: Bool = {
     let source = URL(fileURLWithPath: #filePath)  // .../Tests/LitUVTests/Support/ResponseChecks.swift
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-        .appendingPathComponent("Sources/LitUV/JSON/JSONEncoding.swift")
+        .appendingPathComponent("Sources/LitUV/JSON/JSONEncodingState.swift")
     return FileManager.default.fileExists(atPath: source.path)
 }()
 
