@@ -43,10 +43,7 @@ func expectJSONError(
     return detail
 }
 
-/// Checks a prediction answer: 200, JSON, and `output == expected`.
-///
-/// Until `Sources/LitUV/JSON/JSONEncodingState.swift` exists the temporary Foundation encoder may print `16` for
-/// `16.0`, so the exact bytes are only compared once that file is there; the value is always compared.
+/// Checks a prediction answer: 200, JSON, `output == expected`, and the exact bytes LitUV's encoder writes.
 func expectOutput(
     _ response: TestResponse,
     _ expected: Double,
@@ -55,19 +52,8 @@ func expectOutput(
     #expect(response.status == 200, "body: \(response.bodyText)", sourceLocation: sourceLocation)
     #expect(response.header("Content-Type") == "application/json", sourceLocation: sourceLocation)
     #expect(outputValue(response) == expected, "body: \(response.bodyText)", sourceLocation: sourceLocation)
-    if ownJSONEncoderIsPresent {
-        #expect(response.bodyText == #"{"output":\#(expected)}"#, sourceLocation: sourceLocation)
-    }
+    #expect(response.bodyText == #"{"output":\#(expected)}"#, sourceLocation: sourceLocation)
 }
-
-/// Whether the project's own JSON encoder has replaced the temporary Foundation stub.
-let ownJSONEncoderIsPresent: Bool = {
-    let source = URL(fileURLWithPath: #filePath)  // .../Tests/LitUVTests/Support/ResponseChecks.swift
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .appendingPathComponent("Sources/LitUV/JSON/JSONEncodingState.swift")
-    return FileManager.default.fileExists(atPath: source.path)
-}()
 
 /// Expects that the server closes `client`'s connection within `within` seconds.
 func expectClosed(
