@@ -3,8 +3,9 @@ import Testing
 
 @testable import LitUV
 
-/// DESIGN.md "Limits and bad input", row by row, over a real socket: the exact status, a JSON `{"detail": ...}`
-/// body, the connection closed where the table says so, and the server still serving a new connection afterwards.
+/// docs/ARCHITECTURE.md "Limits and bad input", row by row, over a real socket: the exact status, a JSON
+/// `{"detail": ...}` body, the connection closed where the table says so, and the server still serving a new
+/// connection afterwards.
 @Suite("Bad input")
 struct BadInputTests {
     /// Sends `raw` on a new connection, expects a JSON error with `status`, optionally that the connection is then

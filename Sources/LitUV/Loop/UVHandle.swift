@@ -2,10 +2,10 @@ import CUV
 
 // All casts between libuv handle types and all handle memory management live in this file.
 //
-// Ownership rule (STYLE.md, "Rules of thumb"): every handle LitUV creates is allocated here, gets its owner
-// through `handle.data` with a +1 retain when it is initialised, and is freed — and its owner released — only in
-// `handleClosedCallback`. `closeHandle` is the one way to close a handle, so a `uv_walk` at loop stop can close any
-// handle, whoever created it.
+// Ownership rule (docs/ARCHITECTURE.md, "C interop rules", rule 2): every handle LitUV creates is allocated here,
+// gets its owner through `handle.data` with a +1 retain when it is initialised, and is freed — and its owner
+// released — only in `handleClosedCallback`. `UVHandle.close` is the one way to close a handle, so a `uv_walk` at
+// loop stop can close any handle, whoever created it.
 
 /// An object that owns one or more libuv handles and is told when each has been closed.
 ///

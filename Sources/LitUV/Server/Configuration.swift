@@ -52,7 +52,8 @@ extension LitServer {
         /// The port ``LitServer/run()`` listens on. Default 8000.
         public var port: Int
 
-        /// Creates a configuration; every parameter has LitServe's (or DESIGN.md's) default.
+        /// Creates a configuration; every parameter has LitServe's default, or the one in docs/ARCHITECTURE.md
+        /// ("Limits and bad input", "Shutdown").
         public init(
             ioThreads: Int? = nil,
             timeout: Duration? = .seconds(30),
