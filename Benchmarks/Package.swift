@@ -5,7 +5,6 @@
 //   swift package --allow-writing-to-package-directory benchmark thresholds update
 import PackageDescription
 
-import class Foundation.FileManager
 import struct Foundation.URL
 
 /// The LitUV package is the parent directory; a path dependency's identity is its directory name, which depends on
@@ -13,24 +12,7 @@ import struct Foundation.URL
 let litUVDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
 let litUVIdentity = litUVDirectory.lastPathComponent
 
-/// The internal benchmarks (parser, response encoder, queues, JSON) need LitUV's `@_spi(Benchmarks)` surface; they
-/// are built only when LitUV has it (see docs/PERFORMANCE.md for the list of declarations).
-///
-/// SwiftPM caches the evaluation of this manifest keyed on this file's contents, not on the LitUV files read here: if
-/// the attribute is added to or removed from LitUV, run once with `swift package --manifest-cache none ...` (or
-/// edit this file) so that the target list is recomputed.
-let spiFiles = [
-    "Sources/LitUV/HTTP/HTTPRequestParser.swift",
-    "Sources/LitUV/HTTP/HTTPResponse.swift",
-    "Sources/LitUV/Serving/BoundedMPMCQueue.swift",
-]
-let hasBenchmarkSPI = spiFiles.allSatisfy { file in
-    let path = litUVDirectory.appendingPathComponent(file).path
-    guard let data = FileManager.default.contents(atPath: path) else { return false }
-    return String(decoding: data, as: UTF8.self).contains("@_spi(Benchmarks)")
-}
-
-var targets: [Target] = [
+let targets: [Target] = [
     .executableTarget(
         name: "LitUVBenchmarks",
         dependencies: [
@@ -39,21 +21,18 @@ var targets: [Target] = [
         ],
         path: "Benchmarks/LitUVBenchmarks",
         plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-    )
+    ),
+    // The internal benchmarks (parser, response encoder, queues, JSON) use LitUV's `@_spi(Benchmarks)` surface.
+    .executableTarget(
+        name: "LitUVInternalBenchmarks",
+        dependencies: [
+            .product(name: "Benchmark", package: "benchmark"),
+            .product(name: "LitUV", package: litUVIdentity),
+        ],
+        path: "Benchmarks/LitUVInternalBenchmarks",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    ),
 ]
-if hasBenchmarkSPI {
-    targets.append(
-        .executableTarget(
-            name: "LitUVInternalBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "LitUV", package: litUVIdentity),
-            ],
-            path: "Benchmarks/LitUVInternalBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
-    )
-}
 
 let package = Package(
     name: "LitUVBenchmarks",

@@ -11,4 +11,6 @@ protocol BatchEngine: Sendable {
     /// Whether `run` finishes jobs without waking their loops (`Job.finish(_:wakeLoop: false)`), leaving the
     /// wake-ups to the worker (``LoopWakeups``). Streaming engines wake at once: tokens must not wait.
     var defersLoopWakeups: Bool { get }
+    /// Whether `run` streams answers with flow control (its jobs need a ``Job/creditWaiter``).
+    var streamsOutput: Bool { get }
 }

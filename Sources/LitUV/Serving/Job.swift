@@ -26,6 +26,9 @@ final class Job: PendingResponse, @unchecked Sendable {
     private let state = Atomic<UInt8>(State.queued.rawValue)
     /// Streamed bytes handed to the loop and not yet accepted by the kernel (flow control).
     let streamCredit = Atomic<Int>(0)
+    /// For streamed answers: where the worker sleeps while ``streamCredit`` is over its limit; the loop wakes it when
+    /// bytes reach the kernel or the job is cancelled. Nil for jobs of engines that do not stream.
+    let creditWaiter: Parker?
 
     init(
         body: [UInt8],
@@ -34,7 +37,8 @@ final class Job: PendingResponse, @unchecked Sendable {
         responder: HTTPResponder,
         completions: CompletionSink,
         statistics: EndpointStatistics,
-        context: RequestContext
+        context: RequestContext,
+        creditWaiter: Parker? = nil
     ) {
         self.body = body
         self.arrival = arrival
@@ -43,6 +47,7 @@ final class Job: PendingResponse, @unchecked Sendable {
         self.completions = completions
         self.statistics = statistics
         self.context = context
+        self.creditWaiter = creditWaiter
     }
 
     /// Worker side: claims the job for `predict`. False when it was cancelled or its deadline already passed.
@@ -58,14 +63,16 @@ final class Job: PendingResponse, @unchecked Sendable {
     /// Loop side: the answer is no longer wanted. A queued job is then skipped by the workers, and a streaming
     /// `emit` throws `CancellationError`.
     func cancel() {
-        state.store(State.cancelled.rawValue, ordering: .releasing)
+        state.store(State.cancelled.rawValue, ordering: .sequentiallyConsistent)
+        creditWaiter?.unpark()
     }
 
     var isCancelled: Bool { state.load(ordering: .acquiring) == State.cancelled.rawValue }
 
     /// Loop side: `count` streamed bytes reached the kernel.
     func streamBytesDelivered(_ count: Int) {
-        streamCredit.subtract(count, ordering: .releasing)
+        streamCredit.subtract(count, ordering: .sequentiallyConsistent)
+        creditWaiter?.unpark()
     }
 
     /// Worker side: hands the whole answer back to the job's loop.

@@ -10,6 +10,7 @@ struct PredictEngine<API: LitAPI>: BatchEngine {
     func teardown(_ api: inout API) { api.teardown() }
 
     var defersLoopWakeups: Bool { true }
+    var streamsOutput: Bool { false }
 
     func run(_ batch: [Job], on api: API) {
         runBatch(batch, api, errors)

@@ -16,6 +16,8 @@ final class ServedEndpoint: Sendable {
     /// Nanoseconds from arrival to the request's deadline, or nil for none.
     private let timeoutNanoseconds: UInt64?
     private let inFlight: InFlightCounter
+    /// The pool's engine streams with flow control: each job gets a ``Job/creditWaiter``.
+    private let jobsStream: Bool
 
     init(
         settings: LitEndpointSettings,
@@ -29,6 +31,7 @@ final class ServedEndpoint: Sendable {
         self.kind = kind
         self.timeoutNanoseconds = timeoutNanoseconds
         self.inFlight = inFlight
+        if case .pooled(let pool) = kind { jobsStream = pool.streamsOutput } else { jobsStream = false }
     }
 
     // MARK: Admission (loop thread)
@@ -58,7 +61,8 @@ final class ServedEndpoint: Sendable {
                 responder: responder,
                 completions: completions,
                 statistics: statistics,
-                context: context
+                context: context,
+                creditWaiter: jobsStream ? Parker() : nil
             )
             inFlight.increment()
             if pool.submit(job) {

@@ -21,6 +21,7 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
     func teardown(_ api: inout API) { api.teardown() }
 
     var defersLoopWakeups: Bool { false }
+    var streamsOutput: Bool { true }
 
     /// One request's stream, worker side.
     final class Stream {
@@ -94,19 +95,19 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
         job.stream(.chunk(bytes))
     }
 
-    /// Blocks while the client is slower than the model; throws when it left or stalled past the timeout.
+    /// Sleeps while the client is slower than the model (woken by the loop each time bytes reach the kernel, or when
+    /// the client leaves); throws when it left or stalled past the timeout.
     private func waitForCredit(_ job: Job) throws {
         guard job.streamCredit.load(ordering: .acquiring) > maxQueuedBytes else { return }
-        let start = Monotonic.nanoseconds()
-        var pause: UInt32 = 50
-        while job.streamCredit.load(ordering: .acquiring) > maxQueuedBytes {
-            if job.isCancelled { throw CancellationError() }
-            if Monotonic.nanoseconds() &- start > stallTimeout {
-                throw HTTPError(503, "Client is not reading the stream")
-            }
-            usleep(pause)
-            pause = min(pause * 2, 2_000)
+        guard let waiter = job.creditWaiter else {
+            preconditionFailure("a streaming engine's jobs carry a credit waiter (ServedEndpoint.admit)")
         }
+        let deadline = ContinuousClock.now + .nanoseconds(Int64(clamping: stallTimeout))
+        let hasCredit = waiter.wait(until: deadline) {
+            job.isCancelled || job.streamCredit.load(ordering: .sequentiallyConsistent) <= maxQueuedBytes
+        }
+        if job.isCancelled { throw CancellationError() }
+        if !hasCredit { throw HTTPError(503, "Client is not reading the stream") }
     }
 
     private func contentType(_ state: Codec.State) -> HTTPResponse.ContentType {

@@ -25,6 +25,8 @@ protocol PredictPool: AnyObject, Sendable {
     func drainQueue() -> [Job]
     /// Waits for the worker threads (teardown has run when this returns).
     func join()
+    /// Whether the engine streams answers with flow control (its jobs need a ``Job/creditWaiter``).
+    var streamsOutput: Bool { get }
 }
 
 /// The predict workers of one endpoint: W threads, each with its own copy of the API, fed by one bounded
@@ -68,6 +70,8 @@ final class WorkerPool<Engine: BatchEngine>: PredictPool {
             threads.withLock { $0.append(thread) }
         }
     }
+
+    var streamsOutput: Bool { engine.streamsOutput }
 
     func submit(_ job: Job) -> Bool {
         queue.tryEnqueue(job)
