@@ -142,6 +142,32 @@ struct StreamingTests {
         }
     }
 
+    @Test func aClientThatStopsReadingFailsTheStreamAfterTheStallTimeout() throws {
+        let counter = HookCounter()
+        var endpoint = LitEndpoint(TokenStreamAPI(counter: counter), path: "/stream")
+        endpoint.maxQueuedStreamBytes = 64 * 1024
+        endpoint.streamStallTimeout = .milliseconds(300)
+        let server = try LitServer(endpoints: [endpoint], configuration: testConfiguration())
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port)
+            let tokens = 20_000
+            try client.send(TestClient.format("POST", "/stream", body: #"{"count": \#(tokens), "size": 4000}"#))
+            // The model fills the kernel's buffers and the 64 KiB credit, waits 300 ms for a reader, then gives up.
+            let deadline = ContinuousClock.now + .seconds(10)
+            usleep(100_000)
+            while running.inFlightCount > 0 && ContinuousClock.now < deadline { usleep(10_000) }
+            #expect(running.inFlightCount == 0, "the stalled stream must fail and settle")
+            let produced = counter.predictedInputs.load(ordering: .relaxed)
+            #expect(produced < tokens / 2, "production stopped while nobody read: \(produced) tokens")
+            // Reading now drains what was queued; the stream ends with the error line and a close, never cleanly.
+            client.setTimeout(10)
+            let text = String(decoding: try client.readUntilClosed(), as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(text.contains(#"{"error":"Client is not reading the stream"}"#))
+            #expect(!text.hasSuffix("0\r\n\r\n"), "no terminating chunk after a failure")
+        }
+    }
+
     @Test func batchedStreamsEmitOneTokenPerRequestPerStep() throws {
         let counter = HookCounter()
         let server = try LitServer(

@@ -107,6 +107,18 @@ final class TestClient {
         buffer.append(contentsOf: chunk[0..<n])
     }
 
+    /// Reads every byte until the server closes the connection (or the read timeout passes: then it throws).
+    func readUntilClosed() throws -> [UInt8] {
+        while true {
+            do {
+                try fill()
+            } catch TestClientError.closed {
+                defer { buffer.removeAll() }
+                return buffer
+            }
+        }
+    }
+
     private func readLine() throws -> String {
         while true {
             if let index = buffer.firstIndex(of: 10), index > 0, buffer[index - 1] == 13 {
