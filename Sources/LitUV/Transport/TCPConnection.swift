@@ -28,28 +28,37 @@ final class TCPConnection: UVHandleOwner {
     let loop: EventLoop
     private enum State { case open, closingAfterFlush, lingering, closed }
 
-    // Loop thread only; no access to one of these properties overlaps another access to the same property. Debug
-    // builds (the tests) keep Swift's dynamic exclusivity checks; release builds turn them off for these, as in
-    // `HTTPServerConnection`.
+    /// The connection's mutable state, declared once. Loop thread only; no access to it overlaps another (no call
+    /// that can re-enter the connection is made inside an `inout` access).
+    private struct LiveState: ~Copyable {
+        /// The protocol handler; released when the connection closes.
+        var handler: TCPConnectionHandler?
+        var pending = ByteBuffer()
+        var inFlight = ByteBuffer()
+        var writeInFlight = false
+        var openHandles = 2
+        var reading = false
+        var state = State.open
+
+        /// Makes the unsent rest of `pending` the bytes of the next `uv_write` (`inFlight`), leaving `pending` empty.
+        mutating func movePendingToInFlight() {
+            pending.swapContents(with: &inFlight)
+        }
+    }
+
+    // Debug builds (the tests) keep Swift's dynamic exclusivity checks on `live`; release builds turn them off for it,
+    // as in `HTTPServerConnection`. The two declarations differ only by that attribute.
     #if DEBUG
-    /// The protocol handler; released when the connection closes.
-    var handler: TCPConnectionHandler?
-    private var pending = ByteBuffer()
-    private var inFlight = ByteBuffer()
-    private var writeInFlight = false
-    private var openHandles = 2
-    private var reading = false
-    private var state = State.open
+    private var live = LiveState()
     #else
-    /// The protocol handler; released when the connection closes.
-    @exclusivity(unchecked) var handler: TCPConnectionHandler?
-    @exclusivity(unchecked) private var pending = ByteBuffer()
-    @exclusivity(unchecked) private var inFlight = ByteBuffer()
-    @exclusivity(unchecked) private var writeInFlight = false
-    @exclusivity(unchecked) private var openHandles = 2
-    @exclusivity(unchecked) private var reading = false
-    @exclusivity(unchecked) private var state = State.open
+    @exclusivity(unchecked) private var live = LiveState()
     #endif
+
+    /// The protocol handler; released when the connection closes.
+    var handler: TCPConnectionHandler? {
+        get { live.handler }
+        set { live.handler = newValue }
+    }
 
     /// How long a lingering close keeps discarding input before closing (ms).
     static let lingerMilliseconds: UInt64 = 2_000
@@ -93,13 +102,13 @@ final class TCPConnection: UVHandleOwner {
     }
 
     /// True until the connection starts closing.
-    var isOpen: Bool { state == .open }
+    var isOpen: Bool { live.state == .open }
 
     /// Starts delivering reads to the handler.
     func startReading() {
-        guard state == .open || state == .lingering, !reading else { return }
+        guard live.state == .open || live.state == .lingering, !live.reading else { return }
         if uv_read_start(UVHandle.stream(tcp), connectionAllocCallback, connectionReadCallback) == 0 {
-            reading = true
+            live.reading = true
         } else {
             closeNow()
         }
@@ -107,36 +116,36 @@ final class TCPConnection: UVHandleOwner {
 
     /// Stops reading (back-pressure); ``startReading()`` resumes.
     func stopReading() {
-        guard reading else { return }
+        guard live.reading else { return }
         uv_read_stop(UVHandle.stream(tcp))
-        reading = false
+        live.reading = false
     }
 
     /// Queues bytes for writing; they go out on ``flush()``.
     func write(_ bytes: UnsafeRawBufferPointer) {
-        guard state == .open || state == .closingAfterFlush else { return }
-        pending.append(bytes)
+        guard live.state == .open || live.state == .closingAfterFlush else { return }
+        live.pending.append(bytes)
     }
 
     /// Gives the queued bytes to the output buffer owner for direct appends (avoids an intermediate copy).
     func withOutputBuffer<R>(_ body: (inout ByteBuffer) -> R) -> R {
-        body(&pending)
+        body(&live.pending)
     }
 
     /// Bytes queued and not yet accepted by the kernel.
-    var queuedByteCount: Int { pending.count + (writeInFlight ? inFlight.count : 0) }
+    var queuedByteCount: Int { live.pending.count + (live.writeInFlight ? live.inFlight.count : 0) }
 
     /// Sends the queued bytes: `uv_try_write` first, `uv_write` for what the kernel did not take.
     func flush() {
-        guard !writeInFlight, state == .open || state == .closingAfterFlush else { return }
-        if pending.isEmpty {
+        guard !live.writeInFlight, live.state == .open || live.state == .closingAfterFlush else { return }
+        if live.pending.isEmpty {
             finishFlush()
             return
         }
-        var buffer = uv_buf_t(base: pending.base?.assumingMemoryBound(to: CChar.self), len: pending.count)
+        var buffer = uv_buf_t(base: live.pending.base?.assumingMemoryBound(to: CChar.self), len: live.pending.count)
         let written = uv_try_write(UVHandle.stream(tcp), &buffer, 1)
-        if written == Int32(pending.count) {
-            pending.removeAll()
+        if written == Int32(live.pending.count) {
+            live.pending.removeAll()
             finishFlush()
             return
         }
@@ -144,20 +153,20 @@ final class TCPConnection: UVHandleOwner {
             closeNow()
             return
         }
-        pending.consume(Int(max(written, 0)))
-        pending.swapContents(with: &inFlight)
-        var outgoing = uv_buf_t(base: inFlight.base?.assumingMemoryBound(to: CChar.self), len: inFlight.count)
-        writeInFlight = true
+        live.pending.consume(Int(max(written, 0)))
+        live.movePendingToInFlight()
+        var outgoing = uv_buf_t(base: live.inFlight.base?.assumingMemoryBound(to: CChar.self), len: live.inFlight.count)
+        live.writeInFlight = true
         if uv_write(writeRequest, UVHandle.stream(tcp), &outgoing, 1, connectionWriteCallback) != 0 {
-            writeInFlight = false
+            live.writeInFlight = false
             closeNow()
         }
     }
 
     fileprivate func writeDidComplete(status: Int32) {
-        writeInFlight = false
-        inFlight.removeAll()
-        inFlight.shrinkIfEmpty(keepingCapacity: 64 * 1024)
+        live.writeInFlight = false
+        live.inFlight.removeAll()
+        live.inFlight.shrinkIfEmpty(keepingCapacity: 64 * 1024)
         if status < 0 {
             closeNow()
             return
@@ -166,12 +175,12 @@ final class TCPConnection: UVHandleOwner {
     }
 
     private func finishFlush() {
-        pending.shrinkIfEmpty(keepingCapacity: 64 * 1024)
-        switch state {
+        live.pending.shrinkIfEmpty(keepingCapacity: 64 * 1024)
+        switch live.state {
         case .open:
-            handler?.connectionDidDrain()
+            live.handler?.connectionDidDrain()
         case .closingAfterFlush:
-            handler?.connectionDidDrain()
+            live.handler?.connectionDidDrain()
             beginLinger()
         case .lingering, .closed:
             break
@@ -181,13 +190,13 @@ final class TCPConnection: UVHandleOwner {
     /// Closes after every queued byte is written: sends FIN, then discards input for a short while so the peer
     /// reads the last response before the socket closes (no RST racing it).
     func closeAfterFlush() {
-        guard state == .open else { return }
-        state = .closingAfterFlush
-        if !writeInFlight { flush() }
+        guard live.state == .open else { return }
+        live.state = .closingAfterFlush
+        if !live.writeInFlight { flush() }
     }
 
     private func beginLinger() {
-        state = .lingering
+        live.state = .lingering
         if uv_shutdown(shutdownRequest, UVHandle.stream(tcp), connectionShutdownCallback) != 0 {
             closeNow()
             return
@@ -202,37 +211,37 @@ final class TCPConnection: UVHandleOwner {
 
     /// Closes both handles at once. Idempotent; the handler hears ``TCPConnectionHandler/connectionDidClose()``.
     func closeNow() {
-        guard state != .closed else { return }
-        state = .closed
-        reading = false
+        guard live.state != .closed else { return }
+        live.state = .closed
+        live.reading = false
         UVHandle.close(tcp)
         UVHandle.close(timer)
-        pending.removeAll()
-        let handler = self.handler
-        self.handler = nil
-        handler?.connectionDidClose()
+        live.pending.removeAll()
+        let owner = live.handler
+        live.handler = nil
+        owner?.connectionDidClose()
     }
 
     /// Arms the connection's single timer (replacing any earlier deadline).
     func setTimer(milliseconds: UInt64) {
-        guard state == .open || state == .closingAfterFlush else { return }
+        guard live.state == .open || live.state == .closingAfterFlush else { return }
         uv_timer_start(timer, connectionTimerCallback, milliseconds, 0)
     }
 
     /// Disarms the timer.
     func cancelTimer() {
-        guard state == .open || state == .closingAfterFlush else { return }
+        guard live.state == .open || live.state == .closingAfterFlush else { return }
         uv_timer_stop(timer)
     }
 
     override func handleDidClose(_ handle: UnsafeMutablePointer<uv_handle_t>) {
-        openHandles -= 1
+        live.openHandles -= 1
     }
 
     fileprivate func didRead(_ count: Int) {
-        switch state {
+        switch live.state {
         case .open:
-            handler?.connectionDidRead(UnsafeRawBufferPointer(start: loop.readBuffer.baseAddress, count: count))
+            live.handler?.connectionDidRead(UnsafeRawBufferPointer(start: loop.readBuffer.baseAddress, count: count))
         case .lingering, .closingAfterFlush:
             break  // discard: the response that ends this connection is being delivered
         case .closed:
@@ -241,10 +250,10 @@ final class TCPConnection: UVHandleOwner {
     }
 
     fileprivate func didReachEOF() {
-        switch state {
+        switch live.state {
         case .open:
             stopReading()
-            handler?.connectionDidReachEOF()
+            live.handler?.connectionDidReachEOF()
         case .lingering:
             closeNow()
         case .closingAfterFlush:
@@ -255,9 +264,9 @@ final class TCPConnection: UVHandleOwner {
     }
 
     fileprivate func timerDidFire() {
-        switch state {
+        switch live.state {
         case .open, .closingAfterFlush:
-            handler?.connectionTimerDidFire()
+            live.handler?.connectionTimerDidFire()
         case .lingering:
             closeNow()
         case .closed:
