@@ -30,12 +30,18 @@ let package = Package(
         ),
         .target(name: "LitUVOpenAI", dependencies: ["LitUV"]),
         .target(name: "ExampleModels", dependencies: ["LitUV", "LitUVOpenAI"]),
+        // Command-line options shared by lituv-example and lituv-bench.
+        .target(
+            name: "LitUVCommandLine",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "LitUVExample",
             dependencies: [
                 "LitUV",
                 "LitUVOpenAI",
                 "ExampleModels",
+                "LitUVCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,6 +52,7 @@ let package = Package(
                 "CUV",
                 "CSSL",
                 "ExampleModels",
+                "LitUVCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

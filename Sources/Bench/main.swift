@@ -4,6 +4,7 @@ import ArgumentParser
 import CUV
 import ExampleModels
 import LitUV
+import LitUVCommandLine
 
 #if canImport(Glibc)
 import Glibc
@@ -74,11 +75,8 @@ struct Bench: ParsableCommand {
     @Flag(name: .customLong("self"), help: "Start the example SquareAPI in this process on a free port and load it.")
     var selfServer = false
 
-    @Option(help: "--self: the server's I/O threads.")
-    var ioThreads = 1
-
-    @Option(help: "--self: the server's predict workers.")
-    var workers = 1
+    /// `--io-threads` and `--workers` of the `--self` server.
+    @OptionGroup var server: ServerThreadOptions
 
     @Option(help: "Open this many connections, send one request on each, hold them idle (--hold), then exit.")
     var idleConnections: Int?
@@ -101,7 +99,6 @@ struct Bench: ParsableCommand {
         guard (1...1024).contains(pipeline) else { throw ValidationError("--pipeline must be in 1...1024") }
         if let rate { guard rate > 0 else { throw ValidationError("--rate must be positive") } }
         if let idleConnections { guard idleConnections >= 1 else { throw ValidationError("--idle-connections") } }
-        guard ioThreads >= 1, workers >= 1 else { throw ValidationError("--io-threads and --workers must be >= 1") }
         guard maxPendingConnects >= 1 else { throw ValidationError("--max-pending-connects must be at least 1") }
         guard method.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) && !method.isEmpty else {
             throw ValidationError("bad --method")
@@ -208,8 +205,8 @@ struct Bench: ParsableCommand {
     }
 
     private func startSelfServer() throws -> RunningServer {
-        let configuration = LitServer.Configuration(ioThreads: ioThreads, handleSignals: false)
-        let server = try LitServer(SquareAPI(), workersPerDevice: workers, configuration: configuration)
+        let configuration = LitServer.Configuration(ioThreads: server.ioThreads ?? 1, handleSignals: false)
+        let server = try LitServer(SquareAPI(), workersPerDevice: server.workers, configuration: configuration)
         let running = try server.start(host: "127.0.0.1", port: 0)
         for _ in 0..<1000 where !running.isReady {
             usleep(10_000)

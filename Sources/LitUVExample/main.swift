@@ -1,6 +1,7 @@
 import ArgumentParser
 import ExampleModels
 import LitUV
+import LitUVCommandLine
 import LitUVOpenAI
 
 #if canImport(Glibc)
@@ -26,11 +27,7 @@ struct Example: ParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port = 8000
 
-    @Option(help: "I/O threads (event loops). Default: the number of cores.")
-    var ioThreads: Int?
-
-    @Option(help: "Predict workers per device.")
-    var workers = 1
+    @OptionGroup var threads: ServerThreadOptions
 
     @Option(
         help: """
@@ -79,8 +76,6 @@ struct Example: ParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
-        if let ioThreads, ioThreads < 1 { throw ValidationError("--io-threads must be at least 1") }
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
         guard batchTimeoutMs >= 0, timeoutMs >= 0, predictDelayMs >= 0, tokenDelayMs >= 0 else {
             throw ValidationError("times must not be negative")
@@ -100,7 +95,7 @@ struct Example: ParsableCommand {
             tlsKey.map { TLSConfiguration.files(certificate: cert, key: $0, password: tlsKeyPassword) }
         }
         let configuration = LitServer.Configuration(
-            ioThreads: ioThreads,
+            ioThreads: threads.ioThreads,
             timeout: timeoutMs > 0 ? .microseconds(Int64(timeoutMs * 1000)) : nil,
             maxQueueDepth: maxQueueDepth,
             enableShutdownAPI: enableShutdownAPI,
@@ -119,7 +114,7 @@ struct Example: ParsableCommand {
                     SquareAPI(),
                     maxBatchSize: maxBatchSize,
                     batchTimeout: batchTimeout,
-                    workersPerDevice: workers,
+                    workersPerDevice: threads.workers,
                     runsInline: runsInline
                 )
             ]
@@ -130,7 +125,7 @@ struct Example: ParsableCommand {
                     SleepAPI(delay: .microseconds(Int64(predictDelayMs * 1000))),
                     maxBatchSize: maxBatchSize,
                     batchTimeout: batchTimeout,
-                    workersPerDevice: workers,
+                    workersPerDevice: threads.workers,
                     runsInline: runsInline
                 )
             ]
@@ -141,14 +136,14 @@ struct Example: ParsableCommand {
                     TinyLMAPI(tokenDelay: tokenDelay),
                     maxBatchSize: maxBatchSize,
                     batchTimeout: batchTimeout,
-                    workersPerDevice: workers
+                    workersPerDevice: threads.workers
                 ),
                 .openAIChat(
                     TinyLMChatAPI(tokenDelay: tokenDelay),
                     model: "tiny-lm",
                     maxBatchSize: maxBatchSize,
                     batchTimeout: batchTimeout,
-                    workersPerDevice: workers
+                    workersPerDevice: threads.workers
                 ),
             ]
             examples = [
@@ -163,13 +158,13 @@ struct Example: ParsableCommand {
                     model: "embed",
                     maxBatchSize: maxBatchSize,
                     batchTimeout: batchTimeout,
-                    workersPerDevice: workers
+                    workersPerDevice: threads.workers
                 ),
                 LitEndpoint(
                     EmbedPredictAPI(),
                     maxBatchSize: maxBatchSize,
                     batchTimeout: batchTimeout,
-                    workersPerDevice: workers
+                    workersPerDevice: threads.workers
                 ),
             ]
             if runsInline {
