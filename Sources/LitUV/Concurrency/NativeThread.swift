@@ -27,7 +27,8 @@ final class NativeThread: Sendable {
     ///   - name: The thread's name as shown by `top -H` (truncated to 15 bytes).
     ///   - body: The work; it is run once and released on the new thread.
     /// - Throws: ``ThreadCreationError`` when the system refuses to create the thread.
-    static func spawn(name: String, _ body: @escaping @Sendable () -> Void) throws(ThreadCreationError) -> NativeThread {
+    static func spawn(name: String, _ body: @escaping @Sendable () -> Void) throws(ThreadCreationError) -> NativeThread
+    {
         let handle = NativeThread()
         let box = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
         let rc = pthread_create(&handle.thread, nil, nativeThreadEntry, box)

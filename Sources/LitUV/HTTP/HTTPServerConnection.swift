@@ -259,7 +259,9 @@ final class HTTPServerConnection: TCPConnectionHandler {
         let first = live.slots[live.slotHead].sequence
         guard sequence >= first else { return }
         let index = live.slotHead + Int(sequence - first)
-        guard index < live.slots.count, live.slots[index].response == nil, live.slots[index].pending != nil else { return }
+        guard index < live.slots.count, live.slots[index].response == nil, live.slots[index].pending != nil else {
+            return
+        }
         live.slots[index].pending = nil
         live.slots[index].response = response
         if index == live.slotHead {
@@ -277,7 +279,9 @@ final class HTTPServerConnection: TCPConnectionHandler {
         let first = live.slots[live.slotHead].sequence
         guard sequence >= first else { return }
         let index = live.slotHead + Int(sequence - first)
-        guard index < live.slots.count, live.slots[index].response == nil, live.slots[index].pending != nil else { return }
+        guard index < live.slots.count, live.slots[index].response == nil, live.slots[index].pending != nil else {
+            return
+        }
         switch event {
         case .head(let contentType, let trailer):
             guard live.slots[index].stream == nil else { return }
@@ -404,7 +408,9 @@ final class HTTPServerConnection: TCPConnectionHandler {
     }
 
     func connectionDidDrain() {
-        if live.slotHead < live.slots.count, let written = live.slots[live.slotHead].stream?.writtenSinceDrain, written > 0 {
+        if live.slotHead < live.slots.count, let written = live.slots[live.slotHead].stream?.writtenSinceDrain,
+            written > 0
+        {
             live.slots[live.slotHead].stream?.writtenSinceDrain = 0
             live.slots[live.slotHead].pending?.streamBytesDelivered(written)
         }

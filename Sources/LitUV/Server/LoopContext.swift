@@ -72,8 +72,6 @@ final class LoopContext: HTTPRequestHandler {
         connection.start()
     }
 
-    var connectionCount: Int { connections.count }
-
     /// Shutdown step: stop accepting at once, close idle connections; busy ones close after their answers.
     func beginDrain() {
         for listener in listeners { listener.close() }

@@ -23,8 +23,7 @@ extension ServerRuntime {
         // 2. Draining: every listener closes at once; idle connections close; busy ones close after their answers.
         draining.store(true, ordering: .releasing)
         for context in contexts {
-            let context = UncheckedBox(context)
-            context.value.loop.runAndWait { context.value.beginDrain() }
+            context.loop.runAndWait { context.beginDrain() }
         }
         // 3. Queued and running predictions are answered, within the drain timeout.
         let drainDeadline = ContinuousClock.now + configuration.drainTimeout
@@ -37,8 +36,7 @@ extension ServerRuntime {
                 }
             }
             for context in contexts {
-                let context = UncheckedBox(context)
-                context.value.loop.runAndWait { context.value.failPending() }
+                context.loop.runAndWait { context.failPending() }
             }
         }
         // 4. Workers finish; teardown runs on each; threads are joined.

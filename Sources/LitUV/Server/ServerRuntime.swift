@@ -258,7 +258,6 @@ final class ServerRuntime: @unchecked Sendable {
         }
     }
 
-
     private func announceShutdownKey() {
         guard let key = shutdownKey, configuration.enableShutdownAPI else { return }
         let scheme = listeners[0].tls == nil ? "http" : "https"
@@ -275,7 +274,6 @@ final class ServerRuntime: @unchecked Sendable {
         }
         logger.info("shutdown API enabled at \(url)")
     }
-
 
     // MARK: State
 
