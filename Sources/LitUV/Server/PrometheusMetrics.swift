@@ -16,23 +16,19 @@ extension ServerRuntime {
         for endpoint in endpoints {
             out += "lituv_queue_depth{path=\"\(endpoint.settings.path)\"} \(endpoint.queueDepth)\n"
         }
-        out += "# HELP lituv_batch_size Requests per predict(batch:) call.\n# TYPE lituv_batch_size histogram\n"
-        for endpoint in endpoints {
-            endpoint.statistics.batchSizes.render(
-                name: "lituv_batch_size",
-                labels: "path=\"\(endpoint.settings.path)\"",
-                into: &out
-            )
+        /// One histogram family, a series per endpoint path.
+        func histograms(_ name: String, help: String, _ histogram: (EndpointStatistics) -> Histogram) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+            for endpoint in endpoints {
+                histogram(endpoint.statistics).render(
+                    name: name,
+                    labels: "path=\"\(endpoint.settings.path)\"",
+                    into: &out
+                )
+            }
         }
-        out += "# HELP lituv_request_duration_seconds Arrival to answer of predictions.\n"
-        out += "# TYPE lituv_request_duration_seconds histogram\n"
-        for endpoint in endpoints {
-            endpoint.statistics.latency.render(
-                name: "lituv_request_duration_seconds",
-                labels: "path=\"\(endpoint.settings.path)\"",
-                into: &out
-            )
-        }
+        histograms("lituv_batch_size", help: "Requests per predict(batch:) call.") { $0.batchSizes }
+        histograms("lituv_request_duration_seconds", help: "Arrival to answer of predictions.") { $0.latency }
         out += "# HELP lituv_dropped_requests_total Requests dropped before predict (client gone or timed out).\n"
         out += "# TYPE lituv_dropped_requests_total counter\n"
         for endpoint in endpoints {
