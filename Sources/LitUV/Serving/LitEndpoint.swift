@@ -140,7 +140,8 @@ public struct LitEndpoint: Sendable {
         )
     }
 
-    /// Serves a streaming API with a given framing (NDJSON, or a spec's).
+    /// Serves a streaming API with a given framing (NDJSON, or a spec's): the extension point a spec such as
+    /// `LitUVOpenAI` builds its endpoints on. The endpoint is listed as streaming in `/info`.
     /// - Parameters:
     ///   - api: The API; each worker gets its own copy before `setup`.
     ///   - codec: Decodes requests and frames the outputs.
@@ -149,7 +150,7 @@ public struct LitEndpoint: Sendable {
     ///   - batchTimeout: The batch window, from the first request's arrival.
     ///   - workersPerDevice: Predict workers per device.
     ///   - devices: Devices (CPU indices) to spread workers over.
-    package init<Codec: StreamingCodec>(
+    public init<Codec: StreamingCodec>(
         streaming api: Codec.API,
         codec: Codec,
         path: String,

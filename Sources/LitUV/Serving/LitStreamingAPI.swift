@@ -62,9 +62,9 @@ extension LitStreamingAPI where Response == Output {
     public func encodeResponse(_ output: Output) throws -> Response { output }
 }
 
-/// How a streaming endpoint frames its responses: NDJSON by default; a spec (a separate module of this package)
+/// How a streaming endpoint frames its responses: NDJSON by default; a spec (such as the `LitUVOpenAI` module)
 /// supplies its own, e.g. server-sent events for streamed requests and one aggregated JSON body otherwise. Served
-/// with `LitEndpoint(streaming:codec:…)`, a `package` initialiser.
+/// with ``LitEndpoint/init(streaming:codec:path:maxBatchSize:batchTimeout:workersPerDevice:devices:)``.
 ///
 /// A codec is called on the predict worker that runs the request: ``decode(body:context:api:)`` once, then
 /// ``encode(_:state:api:)`` for each output and ``end(state:)`` (or ``errorTrailer(_:state:)`` when the model
