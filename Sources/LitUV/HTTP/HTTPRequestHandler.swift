@@ -24,7 +24,11 @@ protocol HTTPRequestHandler: AnyObject {
     /// - Parameter startedAfterDrain: The request's first byte arrived after the server began to drain (such a
     ///   request is refused; one that started before is served as usual).
     /// - Returns: What to do, and a tag identifying the route for ``didRespond(tag:status:)``.
-    func route(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer, startedAfterDrain: Bool)
+    func route(
+        _ head: HTTPRequestHead,
+        in buffer: UnsafeRawBufferPointer,
+        startedAfterDrain: Bool
+    )
         -> (HTTPRoute, tag: Int)
     /// Called once per final response written (for request counters).
     func didRespond(tag: Int, status: Int)
