@@ -61,6 +61,38 @@ struct RestartTests {
         }
     }
 
+    @Test func aConnectionOpenedBeforeTheDrainIsServedWhenItsRequestComesRightAfter() throws {
+        // A proxy connects, and writes its request a moment later: the drain must not close the connection under it.
+        let server = try LitServer(SquareAPI(), configuration: configuration())
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port)
+            usleep(100_000)  // accepted, nothing sent yet
+            running.shutdown()
+            usleep(20_000)
+            try client.send(predictRequest(4))
+            let response = try client.readResponse()
+            expectOutput(response, 16.0)
+            #expect(response.header("Connection") == "close")
+            try running.wait()
+        }
+    }
+
+    @Test func aConnectionThatNeverSendsIsClosedAfterTheGraceAndDoesNotHoldTheDrain() throws {
+        var slowDrain = configuration()
+        slowDrain.drainTimeout = .seconds(60)
+        let server = try LitServer(SquareAPI(), configuration: slowDrain)
+        try withRunningServer(server) { running in
+            let silent = try TestClient(port: running.port)
+            usleep(50_000)
+            let shutdownAt = ContinuousClock.now
+            running.shutdown()
+            expectClosed(silent, within: 5)
+            try running.wait()
+            // The grace is one second; far less than the drain timeout (60 s) or the header timeout (10 s).
+            #expect(ContinuousClock.now - shutdownAt < .seconds(8), "a silent connection must not hold the drain")
+        }
+    }
+
     @Test func aPipelinedBurstReceivedBeforeShutdownIsAnsweredInFull() throws {
         let server = try LitServer(
             PerRequestSquareAPI(delay: .milliseconds(20)),

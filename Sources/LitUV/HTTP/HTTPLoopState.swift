@@ -1,7 +1,7 @@
 /// Settings and state shared by the connections of one loop. Loop thread only.
 final class HTTPLoopState {
     // Loop thread only, and never accessed twice at once: release builds skip the dynamic exclusivity check (as for
-    // the connection's state below).
+    // `HTTPServerConnection.live`).
     #if DEBUG
     var date = DateCache()
     #else
@@ -16,6 +16,10 @@ final class HTTPLoopState {
     let maxPipelined: Int
     /// Bytes waiting to be sent before the connection stops reading.
     let maxQueuedOutput: Int
+    /// Nanoseconds a connection that had received nothing when the drain began may take to send its first byte (its
+    /// client connected before the drain, so its first request is served); then it is closed. One second: a proxy
+    /// writes its request right after `connect`, while an idle pre-connection does not hold the drain for long.
+    let firstRequestGraceAtDrain: UInt64 = 1_000_000_000
 
     init(
         limits: HTTPLimits,

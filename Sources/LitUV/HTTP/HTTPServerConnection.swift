@@ -45,9 +45,11 @@ final class HTTPServerConnection: TCPConnectionHandler {
         /// kernel held for it): a request whose first byte lies before it is served as usual, one that starts at or
         /// after it is answered 503. `.max` while the server is not draining.
         var drainMark: UInt64 = .max
-        /// A connection taken from a listener's backlog during the drain with nothing received yet: its first read
-        /// sets the drain mark (the request its client sent before the listener closed is served).
+        /// A connection that had received nothing when the drain began (just accepted, or taken from a listener's
+        /// backlog): its first read sets the drain mark, so the request its client is about to send is served.
         var drainMarkAtFirstRead = false
+        /// Until when such a connection may take to send its first byte (monotonic nanoseconds) before it is closed.
+        var firstByteDeadline: UInt64 = .max
         /// The drain waits for this connection to finish reading the requests that started before the drain
         /// (``HTTPRequestHandler/connectionFinishedReadingBeforeDrain()`` releases it).
         var owesDrainRelease = false
@@ -101,6 +103,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
         guard !live.isClosed, !live.closing else { return false }
         let unread = UInt64(transport.unreadByteCount)
         if isIdle && unread == 0 && transport.queuedByteCount == 0 {
+            if live.bytesRead == 0 { return awaitFirstRequest() }
             live.closing = true
             transport.closeNow()
             return false
@@ -115,12 +118,22 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// - Returns: True: the connection calls ``HTTPRequestHandler/connectionFinishedReadingBeforeDrain()`` later.
     func beginDrainAsBacklog() -> Bool {
         let unread = UInt64(transport.unreadByteCount)
-        if unread > 0 {
+        guard unread == 0 else {
             live.drainMark = unread
-        } else {
-            live.drainMarkAtFirstRead = true
+            live.owesDrainRelease = true
+            return true
         }
+        return awaitFirstRequest()
+    }
+
+    /// A connection that has received nothing yet (its client connected before the drain and may be about to send,
+    /// as a proxy does right after `connect`): its first request is served if its first byte arrives within
+    /// ``HTTPLoopState/firstRequestGraceAtDrain``; otherwise it is closed then.
+    private func awaitFirstRequest() -> Bool {
+        live.drainMarkAtFirstRead = true
+        live.firstByteDeadline = Monotonic.nanoseconds() &+ state.firstRequestGraceAtDrain
         live.owesDrainRelease = true
+        rearmTimer()
         return true
     }
 
@@ -503,6 +516,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
         for index in live.slotHead..<live.slots.count {
             if let pending = live.slots[index].pending { deadline = min(deadline, pending.deadline) }
         }
+        if live.drainMarkAtFirstRead { deadline = min(deadline, live.firstByteDeadline) }
         // A later deadline keeps the armed timer: if it fires early, `connectionTimerDidFire` checks the real
         // deadlines and re-arms. Keep-alive traffic pushes the deadline later on every request, so this saves a
         // uv_timer_stop/uv_timer_start pair (two heap updates) per request.
@@ -516,6 +530,10 @@ final class HTTPServerConnection: TCPConnectionHandler {
     func connectionTimerDidFire() {
         live.armedDeadline = .max
         let now = Monotonic.nanoseconds()
+        if live.drainMarkAtFirstRead && now >= live.firstByteDeadline {
+            closeNow()  // connected before the drain, but sent nothing within the grace
+            return
+        }
         var answered = false
         for index in live.slotHead..<live.slots.count {
             if let pending = live.slots[index].pending, pending.deadline <= now, live.slots[index].stream?.end == nil {

@@ -83,6 +83,10 @@ final class LoopContext: HTTPRequestHandler {
     /// answers. Counts, for the drain, the connections still reading such requests.
     func beginDrain() {
         var reading = 0
+        // The connections already open first: those taken from the backlogs below are drained once, as such.
+        for connection in Array(connections.values) where connection.beginDrain() {
+            reading += 1
+        }
         for (listener, tls) in listeners {
             listener.acceptBacklog { tcp in
                 guard let connection = startConnection(tcp, tls: tls) else { return }
@@ -92,9 +96,6 @@ final class LoopContext: HTTPRequestHandler {
             listener.close()
         }
         listeners.removeAll()
-        for connection in Array(connections.values) where connection.beginDrain() {
-            reading += 1
-        }
         runtime.readsBeforeDrainBegan(reading)
     }
 
