@@ -74,10 +74,21 @@ struct Example: ParsableCommand {
     @Flag(help: "Enable POST /shutdown (key from LIT_SHUTDOWN_API_KEY, else generated and printed).")
     var enableShutdownAPI = false
 
+    @Option(
+        help: """
+            On shutdown, keep accepting and serving this many milliseconds with /health answering 503 and every \
+            response closing its connection (for load balancers), then drain. 0: drain at once.
+            """
+    )
+    var drainDelayMs = 0.0
+
+    @Flag(help: "Share the port with a LitUV process already listening on it (hot restart), instead of failing.")
+    var reusePort = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
-        guard batchTimeoutMs >= 0, timeoutMs >= 0, predictDelayMs >= 0, tokenDelayMs >= 0 else {
+        guard batchTimeoutMs >= 0, timeoutMs >= 0, predictDelayMs >= 0, tokenDelayMs >= 0, drainDelayMs >= 0 else {
             throw ValidationError("times must not be negative")
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
@@ -99,6 +110,8 @@ struct Example: ParsableCommand {
             timeout: timeoutMs > 0 ? .microseconds(Int64(timeoutMs * 1000)) : nil,
             maxQueueDepth: maxQueueDepth,
             enableShutdownAPI: enableShutdownAPI,
+            drainDelay: .microseconds(Int64(drainDelayMs * 1000)),
+            reusePort: reusePort,
             modelMetadata: ["name": model.rawValue],
             handleSignals: true,
             tls: tls

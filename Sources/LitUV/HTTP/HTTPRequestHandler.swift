@@ -21,8 +21,15 @@ enum HTTPRoute {
 /// The server side that decides what each request means. Loop thread only.
 protocol HTTPRequestHandler: AnyObject {
     /// Decides at head time. `buffer` holds the head (ranges in `head` index into it) only during the call.
+    /// - Parameter startedAfterDrain: The request's first byte arrived after the server began to drain (such a
+    ///   request is refused; one that started before is served as usual).
     /// - Returns: What to do, and a tag identifying the route for ``didRespond(tag:status:)``.
-    func route(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> (HTTPRoute, tag: Int)
+    func route(
+        _ head: HTTPRequestHead,
+        in buffer: UnsafeRawBufferPointer,
+        startedAfterDrain: Bool
+    )
+        -> (HTTPRoute, tag: Int)
     /// Called once per final response written (for request counters).
     func didRespond(tag: Int, status: Int)
     /// Handles a request whose body is complete: answers now or returns pending work answered through `responder`.
@@ -35,6 +42,11 @@ protocol HTTPRequestHandler: AnyObject {
     ) -> HTTPDispatch
     /// True while the server drains: connections close once their pending answers are written.
     var isDraining: Bool { get }
+    /// True from the moment a shutdown began (before the drain, during a drain delay): every connection closes after
+    /// its last pending answer, which carries `Connection: close`.
+    var closesConnections: Bool { get }
+    /// A connection read every request that started before the drain (or closed): the drain waits for these.
+    func connectionFinishedReadingBeforeDrain()
     /// Per-loop state shared by every connection of the loop (date cache, limits, timeouts).
     var loopState: HTTPLoopState { get }
     /// Called when a connection closes (for the loop's connection registry).
@@ -46,7 +58,7 @@ struct RequestSummary: Sendable {
     var method: HTTPMethod
     var minorVersion: Int
     var keepAlive: Bool
-    /// The route's tag from ``HTTPRequestHandler/route(_:in:)`` (-1 before routing).
+    /// The route's tag from ``HTTPRequestHandler/route(_:in:startedAfterDrain:)`` (-1 before routing).
     var tag: Int = -1
 }
 

@@ -39,6 +39,18 @@ final class HTTPServerConnection: TCPConnectionHandler {
         var armedDeadline: UInt64 = .max
         var afterWrite: [@Sendable () -> Void] = []
         var isClosed = false
+        /// Bytes read from the transport since the connection opened: the stream offset of the next byte to come.
+        var bytesRead: UInt64 = 0
+        /// The stream offset at which the server's drain began for this connection (what it had read, plus what the
+        /// kernel held for it): a request whose first byte lies before it is served as usual, one that starts at or
+        /// after it is answered 503. `.max` while the server is not draining.
+        var drainMark: UInt64 = .max
+        /// A connection taken from a listener's backlog during the drain with nothing received yet: its first read
+        /// sets the drain mark (the request its client sent before the listener closed is served).
+        var drainMarkAtFirstRead = false
+        /// The drain waits for this connection to finish reading the requests that started before the drain
+        /// (``HTTPRequestHandler/connectionFinishedReadingBeforeDrain()`` releases it).
+        var owesDrainRelease = false
     }
 
     // Debug builds, which the tests run, keep Swift's dynamic exclusivity checks on `live`; release builds turn them
@@ -80,13 +92,49 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// True when nothing is pending: no partial request, no unanswered request.
     var isIdle: Bool { live.current == nil && live.carry.isEmpty && liveSlotCount == 0 }
 
-    /// Called by the server when it starts draining: idle connections close now, busy ones after their answers.
-    func beginDrain() {
-        guard !live.isClosed else { return }
-        if isIdle && transport.queuedByteCount == 0 {
+    /// Called by the server when it starts draining. An idle connection with nothing received closes now; any
+    /// other finishes reading the requests whose first byte arrived before this moment (including what the kernel
+    /// holds for it), answers them, and closes after its last answer. Later requests are answered 503.
+    /// - Returns: True when requests that started before the drain are still to be read: the connection then calls
+    ///   ``HTTPRequestHandler/connectionFinishedReadingBeforeDrain()`` once they are (or when it closes).
+    func beginDrain() -> Bool {
+        guard !live.isClosed, !live.closing else { return false }
+        let unread = UInt64(transport.unreadByteCount)
+        if isIdle && unread == 0 && transport.queuedByteCount == 0 {
             live.closing = true
             transport.closeNow()
+            return false
         }
+        live.drainMark = live.bytesRead &+ unread
+        live.owesDrainRelease = !hasReadEverythingBeforeDrain
+        return live.owesDrainRelease
+    }
+
+    /// Called by the server for a connection it took from a listener's backlog while draining: the request its client
+    /// already sent is served (bytes the kernel holds now, or else the first read), nothing after it.
+    /// - Returns: True: the connection calls ``HTTPRequestHandler/connectionFinishedReadingBeforeDrain()`` later.
+    func beginDrainAsBacklog() -> Bool {
+        let unread = UInt64(transport.unreadByteCount)
+        if unread > 0 {
+            live.drainMark = unread
+        } else {
+            live.drainMarkAtFirstRead = true
+        }
+        live.owesDrainRelease = true
+        return true
+    }
+
+    /// Every request that started before the drain has been read (or never will be: the connection is closing).
+    private var hasReadEverythingBeforeDrain: Bool {
+        if live.closing || live.discardingInput { return true }
+        return live.current == nil && live.bytesRead &- UInt64(live.carry.count) >= live.drainMark
+    }
+
+    /// Tells the server once this connection has read what the drain waits for.
+    private func releaseDrainIfRead() {
+        guard live.owesDrainRelease, !live.drainMarkAtFirstRead, hasReadEverythingBeforeDrain else { return }
+        live.owesDrainRelease = false
+        handler.connectionFinishedReadingBeforeDrain()
     }
 
     // MARK: Reading
@@ -95,6 +143,11 @@ final class HTTPServerConnection: TCPConnectionHandler {
         guard !live.closing, !live.discardingInput else { return }
         let now = Monotonic.nanoseconds()
         live.lastActivity = now
+        live.bytesRead &+= UInt64(bytes.count)
+        if live.drainMarkAtFirstRead {
+            live.drainMarkAtFirstRead = false
+            live.drainMark = live.bytesRead &+ UInt64(transport.unreadByteCount)
+        }
         if live.current == nil && live.carry.isEmpty {
             live.headerStartedAt = now  // the first byte of a new request head
         }
@@ -109,12 +162,15 @@ final class HTTPServerConnection: TCPConnectionHandler {
             if live.closing { live.carry.removeAll() } else { live.carry.consume(consumed) }
         }
         live.carry.shrinkIfEmpty(keepingCapacity: 4096)
+        if live.owesDrainRelease { releaseDrainIfRead() }
         transport.flush()
         rearmTimer()
     }
 
     /// Parses and handles as many requests as `buffer` holds; returns the bytes consumed.
     private func process(_ buffer: UnsafeRawBufferPointer) -> Int {
+        // `buffer` holds every byte read and not consumed yet, so it starts at this stream offset.
+        let base = live.bytesRead &- UInt64(buffer.count)
         var offset = 0
         while !live.closing && !live.paused && !live.discardingInput {
             let slice = UnsafeRawBufferPointer(rebasing: buffer[offset...])
@@ -122,7 +178,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
             case .needMore(let consumed):
                 return offset + consumed
             case .head(let head, let consumed):
-                handleHead(head, in: slice)
+                handleHead(head, in: slice, startedAfterDrain: base &+ UInt64(offset) >= live.drainMark)
                 offset += consumed
             case .body(let range, let consumed):
                 if live.current?.collectsBody == true {
@@ -148,9 +204,9 @@ final class HTTPServerConnection: TCPConnectionHandler {
         return live.closing || live.discardingInput ? buffer.count : offset
     }
 
-    private func handleHead(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) {
+    private func handleHead(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer, startedAfterDrain: Bool) {
         var summary = RequestSummary(method: head.method, minorVersion: head.minorVersion, keepAlive: head.keepAlive)
-        var (route, tag) = handler.route(head, in: buffer)
+        var (route, tag) = handler.route(head, in: buffer, startedAfterDrain: startedAfterDrain)
         summary.tag = tag
         let hasBody = (head.contentLength ?? 0) > 0 || head.isChunked
         switch head.expectation {
@@ -354,7 +410,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 let last = live.slotHead == live.slots.count && live.current == nil
                 let keepAlive =
                     stream.failure == nil && slot.summary.keepAlive && slot.summary.minorVersion >= 1
-                    && !(handler.isDraining && last) && !(live.peerClosed && last)
+                    && !(handler.closesConnections && last) && !(live.peerClosed && last)
                 if !keepAlive {
                     live.closing = true
                     cancelPending()
@@ -367,7 +423,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
             let last = live.slotHead == live.slots.count && live.current == nil
             let keepAlive =
                 slot.summary.keepAlive && !response.closeConnection
-                && !(handler.isDraining && last) && !(live.peerClosed && last)
+                && !(handler.closesConnections && last) && !(live.peerClosed && last)
             transport.withOutputBuffer { buffer in
                 HTTPResponseEncoder.encode(
                     response,
@@ -405,6 +461,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
             let consumed = process(live.carry.bytes)
             if live.closing { live.carry.removeAll() } else { live.carry.consume(consumed) }
         }
+        if live.owesDrainRelease { releaseDrainIfRead() }
     }
 
     func connectionDidDrain() {
@@ -423,7 +480,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
             resumeReadingIfPossible()
             if transport.queuedByteCount > 0 { transport.flush() }
         }
-        if !live.closing && isIdle && (live.peerClosed || handler.isDraining) {
+        if !live.closing && isIdle && !live.owesDrainRelease && (live.peerClosed || handler.isDraining) {
             live.closing = true
             transport.closeAfterFlush()
         }
@@ -536,6 +593,10 @@ final class HTTPServerConnection: TCPConnectionHandler {
     func connectionDidClose() {
         live.isClosed = true
         live.closing = true
+        if live.owesDrainRelease {
+            live.owesDrainRelease = false
+            handler.connectionFinishedReadingBeforeDrain()
+        }
         cancelPending()
         live.slots.removeAll()
         live.slotHead = 0

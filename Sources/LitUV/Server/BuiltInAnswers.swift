@@ -9,6 +9,8 @@ extension ServerRuntime {
         case .health:
             for endpoint in endpoints where !endpoint.isHealthy { return .notReady }
             return .healthy
+        case .liveness:
+            return .healthy
         case .info:
             return HTTPResponse(status: .ok, contentType: .json, body: infoBody)
         case .metrics:
@@ -20,12 +22,17 @@ extension ServerRuntime {
         }
     }
 
+    /// `/health` once a shutdown began: 503 `not ready`, and the connection closes after it.
+    var shuttingDownHealthResponse: HTTPResponse {
+        var response = HTTPResponse.text(.serviceUnavailable, "not ready")
+        response.closeConnection = true
+        return response
+    }
+
+    /// A request that started after the drain began (the liveness route excepted): 503 with `Retry-After`, and the
+    /// connection closes after it.
     func drainingResponse(for target: Router.Target) -> HTTPResponse {
-        if target == .health {
-            var response = HTTPResponse.text(.serviceUnavailable, "not ready")
-            response.closeConnection = true
-            return response
-        }
+        if target == .health { return shuttingDownHealthResponse }
         return .error(.serviceUnavailable, "Server is shutting down", headers: [("Retry-After", "1")], close: true)
     }
 

@@ -28,8 +28,19 @@ extension LitServer {
         public var shutdownAPIKey: String?
         /// How long a graceful shutdown waits for queued and running predictions. Default 30 s.
         public var drainTimeout: Duration
-        /// The health route. Default `/health`.
+        /// For load balancers: how long, once a shutdown began, the server keeps accepting and serving while
+        /// ``healthcheckPath`` answers 503 and every response closes its connection, before its listeners close and
+        /// the drain proceeds. Default 0 (the listeners close at once).
+        public var drainDelay: Duration
+        /// Reuse a port that another process (an older LitUV with the same port) is listening on, for a hot restart:
+        /// both share it (SO_REUSEPORT) until the older one shuts down. Default false: a taken port is an error.
+        public var reusePort: Bool
+        /// The readiness route (LitServe's `/health`): 503 while starting and from the moment a shutdown begins.
+        /// Default `/health`.
         public var healthcheckPath: String
+        /// The liveness route (Kubernetes' `/livez`): 200 as long as the process serves, draining included, so an
+        /// orchestrator does not kill a server that is finishing its work. nil disables it. Default `/livez`.
+        public var livenessPath: String?
         /// The info route. Default `/info`.
         public var infoPath: String
         /// The Prometheus metrics route. Default `/metrics`.
@@ -65,7 +76,10 @@ extension LitServer {
             shutdownPath: String = "/shutdown",
             shutdownAPIKey: String? = nil,
             drainTimeout: Duration = .seconds(30),
+            drainDelay: Duration = .zero,
+            reusePort: Bool = false,
             healthcheckPath: String = "/health",
+            livenessPath: String? = "/livez",
             infoPath: String = "/info",
             metricsPath: String = "/metrics",
             modelMetadata: [String: String]? = nil,
@@ -89,7 +103,10 @@ extension LitServer {
             self.shutdownPath = shutdownPath
             self.shutdownAPIKey = shutdownAPIKey
             self.drainTimeout = drainTimeout
+            self.drainDelay = drainDelay
+            self.reusePort = reusePort
             self.healthcheckPath = healthcheckPath
+            self.livenessPath = livenessPath
             self.infoPath = infoPath
             self.metricsPath = metricsPath
             self.modelMetadata = modelMetadata

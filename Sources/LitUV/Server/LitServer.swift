@@ -79,6 +79,9 @@ public final class LitServer: Sendable {
         guard configuration.headerTimeout > .zero, configuration.keepAliveTimeout > .zero else {
             throw .invalidConfiguration("headerTimeout and keepAliveTimeout must be positive")
         }
+        guard configuration.drainTimeout >= .zero, configuration.drainDelay >= .zero else {
+            throw .invalidConfiguration("drainTimeout and drainDelay must not be negative")
+        }
         if let key = configuration.shutdownAPIKey, key.isEmpty {
             throw .invalidConfiguration("shutdownAPIKey is empty")
         }

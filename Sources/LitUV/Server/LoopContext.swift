@@ -7,7 +7,8 @@ final class LoopContext: HTTPRequestHandler {
     /// `unowned(unsafe)`: the runtime owns this context and outlives its loop thread (saves a strong retain/release
     /// per access on the request path).
     private unowned(unsafe) let runtime: ServerRuntime
-    private var listeners: [TCPListener] = []
+    /// This loop's listeners, each with its TLS context (nil for plain HTTP).
+    private var listeners: [(listener: TCPListener, tls: TLSContext?)] = []
     private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
     #if DEBUG
     /// Endpoints that got jobs during this loop iteration; their workers are woken before the loop polls again.
@@ -41,15 +42,19 @@ final class LoopContext: HTTPRequestHandler {
         ) { [unowned self] transport in
             self.accept(transport, tls: tls)
         }
-        listeners.append(listener)
+        listeners.append((listener, tls))
         return listener.port
     }
 
+    /// A listener accepted a connection. Listeners are open until ``beginDrain()`` takes their backlogs and closes
+    /// them, so every connection accepted here connected before the drain and is served.
     private func accept(_ tcp: TCPConnection, tls: TLSContext?) {
-        if runtime.isDraining {
-            tcp.closeNow()
-            return
-        }
+        startConnection(tcp, tls: tls)?.start()
+    }
+
+    /// Wraps an accepted TCP connection (in TLS when the listener serves HTTPS) and registers it; nil when TLS could
+    /// not be set up for it (that connection is closed).
+    private func startConnection(_ tcp: TCPConnection, tls: TLSContext?) -> HTTPServerConnection? {
         let transport: ByteStream
         if let tls {
             let statistics = runtime.statistics
@@ -61,7 +66,7 @@ final class LoopContext: HTTPRequestHandler {
                         statistics.tlsHandshakeFailures.add(1, ordering: .relaxed)
                     }
                 )
-            else { return }
+            else { return nil }
             transport = connection
         } else {
             transport = tcp
@@ -69,16 +74,28 @@ final class LoopContext: HTTPRequestHandler {
         let connection = HTTPServerConnection(transport: transport, handler: self)
         connections[ObjectIdentifier(connection)] = connection
         runtime.statistics.connections.add(1, ordering: .relaxed)
-        connection.start()
+        return connection
     }
 
-    /// Shutdown step: stop accepting at once, close idle connections; busy ones close after their answers.
+    /// Shutdown step: the connections waiting in each listener's backlog are taken (their clients' first requests
+    /// are served), then the listeners close, so no client that connected before is reset and the port is free at
+    /// once. Idle connections close; the others finish reading what started before now and close after their
+    /// answers. Counts, for the drain, the connections still reading such requests.
     func beginDrain() {
-        for listener in listeners { listener.close() }
-        listeners.removeAll()
-        for connection in Array(connections.values) {
-            connection.beginDrain()
+        var reading = 0
+        for (listener, tls) in listeners {
+            listener.acceptBacklog { tcp in
+                guard let connection = startConnection(tcp, tls: tls) else { return }
+                connection.start()
+                if connection.beginDrainAsBacklog() { reading += 1 }
+            }
+            listener.close()
         }
+        listeners.removeAll()
+        for connection in Array(connections.values) where connection.beginDrain() {
+            reading += 1
+        }
+        runtime.readsBeforeDrainBegan(reading)
     }
 
     /// Shutdown step after the drain timeout: whatever still waits for a prediction is answered 503.
@@ -91,7 +108,7 @@ final class LoopContext: HTTPRequestHandler {
 
     /// Final step: close what is left at once.
     func closeAll() {
-        for listener in listeners { listener.close() }
+        for (listener, _) in listeners { listener.close() }
         listeners.removeAll()
         for connection in Array(connections.values) {
             connection.closeNow()
@@ -101,6 +118,12 @@ final class LoopContext: HTTPRequestHandler {
     // MARK: HTTPRequestHandler
 
     var isDraining: Bool { runtime.isDraining }
+
+    var closesConnections: Bool { runtime.isShuttingDown }
+
+    func connectionFinishedReadingBeforeDrain() {
+        runtime.readBeforeDrainFinished()
+    }
 
     func connectionDidClose(_ connection: HTTPServerConnection) {
         if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil {
@@ -113,28 +136,40 @@ final class LoopContext: HTTPRequestHandler {
         runtime.statistics.record(route: tag, status: status)
     }
 
-    func route(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> (HTTPRoute, tag: Int) {
+    func route(
+        _ head: HTTPRequestHead,
+        in buffer: UnsafeRawBufferPointer,
+        startedAfterDrain: Bool
+    ) -> (HTTPRoute, tag: Int) {
         guard let (entry, tag) = runtime.router.match(UnsafeRawBufferPointer(rebasing: buffer[head.path])) else {
             return (.respond(.notFound), -1)
         }
         let isGet = head.method == .get || head.method == .head
         switch entry.target {
-        case .root, .health, .info, .metrics, .staticJSON:
+        case .liveness:
+            // Alive while the process serves, draining included: an orchestrator must not kill a draining server.
             guard isGet else { return (.respond(methodNotAllowed(entry)), tag) }
-            if runtime.isDraining {
+            return (.respond(runtime.builtInResponse(entry.target)), tag)
+        case .health:
+            guard isGet else { return (.respond(methodNotAllowed(entry)), tag) }
+            if runtime.isShuttingDown { return (.respond(runtime.shuttingDownHealthResponse), tag) }
+            return (.respond(runtime.builtInResponse(entry.target)), tag)
+        case .root, .info, .metrics, .staticJSON:
+            guard isGet else { return (.respond(methodNotAllowed(entry)), tag) }
+            if startedAfterDrain {
                 return (.respond(runtime.drainingResponse(for: entry.target)), tag)
             }
             return (.respond(runtime.builtInResponse(entry.target)), tag)
         case .shutdown:
             guard head.method == .post else { return (.respond(methodNotAllowed(entry)), tag) }
-            if runtime.isDraining {
+            if runtime.isShuttingDown {
                 return (.respond(runtime.drainingResponse(for: entry.target)), tag)
             }
             let authorization = head.authorization.map { UnsafeRawBufferPointer(rebasing: buffer[$0]) }
             return (.respond(runtime.shutdownResponse(authorization: authorization)), tag)
         case .endpoint(let index):
             guard head.method == .post else { return (.respond(methodNotAllowed(entry)), tag) }
-            if runtime.isDraining {
+            if startedAfterDrain {
                 return (.respond(runtime.drainingResponse(for: entry.target)), tag)
             }
             var headers: [(name: String, value: String)] = []

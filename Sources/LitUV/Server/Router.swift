@@ -2,7 +2,7 @@
 /// bytes without allocating.
 struct Router: Sendable {
     enum Target: Sendable, Equatable {
-        case root, health, info, metrics, shutdown
+        case root, health, liveness, info, metrics, shutdown
         case endpoint(Int)
         /// A fixed JSON answer to GET (index into ``Router/staticBodies``).
         case staticJSON(Int)
@@ -40,6 +40,9 @@ struct Router: Sendable {
         }
         try add("/", .root, allow: "GET, HEAD", option: "the root route")
         try add(configuration.healthcheckPath, .health, allow: "GET, HEAD", option: "healthcheckPath")
+        if let livenessPath = configuration.livenessPath {
+            try add(livenessPath, .liveness, allow: "GET, HEAD", option: "livenessPath")
+        }
         try add(configuration.infoPath, .info, allow: "GET, HEAD", option: "infoPath")
         try add(configuration.metricsPath, .metrics, allow: "GET, HEAD", option: "metricsPath")
         if configuration.enableShutdownAPI {

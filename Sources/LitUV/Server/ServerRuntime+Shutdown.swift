@@ -2,13 +2,17 @@
 ///
 /// 1. a trigger (`POST /shutdown` after its 200 is written, SIGINT/SIGTERM, or the embedding app's `shutdown()`)
 ///    calls ``ServerRuntime/beginShutdown()``: idempotent, any thread;
-/// 2. the coordinator thread marks the run draining (`/health` answers 503, new requests 503 + close), closes every
-///    listener (the port is free at once) and every idle connection;
-/// 3. queued and running predictions are answered, within the drain timeout (sleeping until the last one settles);
-///    past it, what is left is answered 503;
-/// 4. workers stop and join (each runs `teardown`), inline copies are torn down on their loops;
-/// 5. the last answers reach the kernel (sleeping until the last connection closes, at most 2 s);
-/// 6. every loop stops: `uv_walk` closes what is left, `uv_loop_close` returns 0, and `run()`/`wait()` return.
+/// 2. readiness goes down at once (`/health` answers 503; liveness stays 200) and every connection closes after its
+///    last pending answer; for the drain delay (0 by default) the server keeps accepting and serving, so a load
+///    balancer moves away without a failed request;
+/// 3. the drain: each loop takes the connections waiting in its listeners' backlogs, closes its listeners (the port
+///    is free at once) and its idle connections; requests that started before this moment are read to their end
+///    and answered, requests that start later are answered 503 + close;
+/// 4. queued and running predictions, and the requests still being read, are answered within the drain timeout
+///    (sleeping until the last one settles); past it, what is left is answered 503;
+/// 5. workers stop and join (each runs `teardown`), inline copies are torn down on their loops;
+/// 6. the last answers reach the kernel (sleeping until the last connection closes, at most 2 s);
+/// 7. every loop stops: `uv_walk` closes what is left, `uv_loop_close` returns 0, and `run()`/`wait()` return.
 extension ServerRuntime {
     /// Starts the graceful shutdown. Any thread; idempotent; returns at once.
     func beginShutdown() {
@@ -20,15 +24,30 @@ extension ServerRuntime {
     func coordinate() {
         // 1. Wait for a trigger.
         trigger.wait()
-        // 2. Draining: every listener closes at once; idle connections close; busy ones close after their answers.
-        draining.store(true, ordering: .releasing)
+        // 2. Readiness down; connections close after their last answer; keep serving for the drain delay.
+        shuttingDown.store(true, ordering: .sequentiallyConsistent)
+        if configuration.drainDelay > .zero {
+            logger.info("shutting down: serving for the drain delay (\(configuration.drainDelay)) before draining")
+            let delayEnd = ContinuousClock.now + configuration.drainDelay
+            _ = shutdownProgress.wait(until: delayEnd) { false }
+        }
+        // 3. Draining: backlogs are taken, listeners close; idle connections close; busy ones after their answers.
+        draining.store(true, ordering: .sequentiallyConsistent)
         for context in contexts {
             context.loop.runAndWait { context.beginDrain() }
         }
-        // 3. Queued and running predictions are answered, within the drain timeout.
+        // 4. Requests being read and predictions queued or running are answered, within the drain timeout.
         let drainDeadline = ContinuousClock.now + configuration.drainTimeout
-        if !inFlight.waitForZero(until: drainDeadline) {
-            logger.warning("drain timeout passed with \(inFlightCount) predictions unanswered; answering 503")
+        let drained = shutdownProgress.wait(until: drainDeadline) {
+            readsBeforeDrain.load(ordering: .sequentiallyConsistent) == 0 && inFlight.value == 0
+        }
+        if !drained {
+            logger.warning(
+                """
+                drain timeout passed with \(inFlightCount) predictions unanswered and \
+                \(readsBeforeDrain.load(ordering: .relaxed)) requests still being read; answering 503
+                """
+            )
             let response = HTTPResponse.error(.serviceUnavailable, "Server is shutting down", close: true)
             for endpoint in endpoints {
                 for job in endpoint.drainQueue() where job.tryStart(now: 0) {
@@ -39,21 +58,32 @@ extension ServerRuntime {
                 context.loop.runAndWait { context.failPending() }
             }
         }
-        // 4. Workers finish; teardown runs on each; threads are joined.
+        // 5. Workers finish; teardown runs on each; threads are joined.
         stopEndpoints()
-        // 5. Let the last answers reach the kernel (bounded), then close everything on every loop.
-        _ = connectionsClosed.wait(until: ContinuousClock.now + .seconds(2)) {
+        // 6. Let the last answers reach the kernel (bounded), then close everything on every loop.
+        _ = shutdownProgress.wait(until: ContinuousClock.now + .seconds(2)) {
             statistics.connections.load(ordering: .sequentiallyConsistent) == 0
         }
-        // 6. Every loop closes its handles and stops.
+        // 7. Every loop closes its handles and stops.
         stopLoops(keepingStatusOfUnstartedLoops: true)
         logger.info("server stopped")
         finished.leave()
     }
 
-    /// Called on a loop thread when a connection closed: wakes step 5 when it was the last one of a draining run.
+    /// Called on a loop thread when a connection closed: wakes step 6 when it was the last one of a draining run.
     func connectionClosed(remaining: Int) {
-        if remaining == 0 && isDraining { connectionsClosed.unpark() }
+        if remaining == 0 && isDraining { shutdownProgress.unpark() }
+    }
+
+    /// Called on a loop thread: `count` more connections are reading requests that started before the drain.
+    func readsBeforeDrainBegan(_ count: Int) {
+        if count > 0 { readsBeforeDrain.add(count, ordering: .sequentiallyConsistent) }
+    }
+
+    /// Called on a loop thread when a connection read the last request that started before the drain: wakes step 4
+    /// when it was the last one.
+    func readBeforeDrainFinished() {
+        if readsBeforeDrain.subtract(1, ordering: .sequentiallyConsistent).newValue == 0 { shutdownProgress.unpark() }
     }
 
     /// Undoes a start that failed half-way: whatever was started stops, in the same order as a shutdown.

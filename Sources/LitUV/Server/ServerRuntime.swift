@@ -43,14 +43,20 @@ final class ServerRuntime: @unchecked Sendable {
     private var coordinator: NativeThread?
 
     // Shared with the shutdown sequence and the signal handlers.
+    /// From the moment a shutdown began: `/health` answers 503, connections close after their last answer.
+    let shuttingDown = Atomic<Bool>(false)
+    /// From the moment the listeners close (after the drain delay): requests that start now are answered 503.
     let draining = Atomic<Bool>(false)
+    /// Connections still reading requests that started before the drain (the drain waits for them too).
+    let readsBeforeDrain = Atomic<Int>(0)
     let shutdownRequested = Atomic<Bool>(false)
     /// Signalled once by ``beginShutdown()``; the coordinator thread waits on it.
     let trigger = DispatchSemaphore(value: 0)
     /// Left when the run has ended.
     let finished = DispatchGroup()
-    /// Woken when the last connection of a draining server closes.
-    let connectionsClosed = Parker()
+    /// Where the shutdown sequence sleeps: woken when the in-flight count or ``readsBeforeDrain`` reaches 0, and
+    /// when the last connection of a draining server closes.
+    let shutdownProgress = Parker()
     let failure = Mutex<LitServerError?>(nil)
     let closeStatuses = Mutex<[Int32]>([])
     let interrupts = Atomic<Int>(0)
@@ -82,7 +88,7 @@ final class ServerRuntime: @unchecked Sendable {
             staticRoutes: StaticRoute.mergingDuplicatePaths(definitions.flatMap(\.staticRoutes))
         )
         statistics = RequestStatistics(routeNames: router.names)
-        let inFlight = InFlightCounter()
+        let inFlight = InFlightCounter(waiter: shutdownProgress)
         self.inFlight = inFlight
         let timeout = configuration.timeout.map(\.nanoseconds)
         endpoints = definitions.map { definition in
@@ -208,10 +214,14 @@ final class ServerRuntime: @unchecked Sendable {
     private func bindListeners() throws(LitServerError) {
         for (index, listener) in listeners.enumerated() {
             var address = try resolve(host: listener.host, port: listener.port)
-            do {
-                try address.probeAvailable()
-            } catch {
-                throw .listen(error, address: address.description)
+            // A plain bind first, so that a port another process listens on is an error, unless the configuration asks
+            // to share it with that process (a hot restart: both listen with SO_REUSEPORT until the old one stops).
+            if !configuration.reusePort {
+                do {
+                    try address.probeAvailable()
+                } catch {
+                    throw .listen(error, address: address.description)
+                }
             }
             var boundPort = listener.port
             let tls = tlsContexts[index]
@@ -277,8 +287,11 @@ final class ServerRuntime: @unchecked Sendable {
 
     // MARK: State
 
-    /// True from the moment the shutdown sequence starts.
+    /// True once the listeners closed (after the drain delay): requests that start now are refused.
     var isDraining: Bool { draining.load(ordering: .acquiring) }
+
+    /// True from the moment a shutdown began: readiness is down and connections close after their last answer.
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
 
     var inFlightCount: Int { inFlight.value }
 

@@ -1,12 +1,17 @@
 import Synchronization
 
 /// Predictions handed to a worker and not yet settled (answered, or abandoned before `predict`), across every
-/// endpoint and loop of a server run. The drain waits for it to reach 0 (sleeping, woken by the last settlement);
-/// `/metrics` shows it.
+/// endpoint and loop of a server run. The drain sleeps until it reaches 0, woken through `waiter` by the settlement
+/// that brings it there; `/metrics` shows it.
 final class InFlightCounter: Sendable {
     private let count = Atomic<Int>(0)
-    /// Wakes ``waitForZero(until:)``.
-    private let zero = Parker()
+    /// Where the shutdown sequence sleeps; unparked whenever the count reaches 0.
+    private let waiter: Parker
+
+    /// - Parameter waiter: The parker the drain waits on (it may wait for other conditions too).
+    init(waiter: Parker) {
+        self.waiter = waiter
+    }
 
     /// A job was queued.
     @inline(__always)
@@ -16,15 +21,9 @@ final class InFlightCounter: Sendable {
     /// drain (a fence and a load when nobody waits).
     @inline(__always)
     func decrement() {
-        if count.subtract(1, ordering: .sequentiallyConsistent).newValue == 0 { zero.unpark() }
+        if count.subtract(1, ordering: .sequentiallyConsistent).newValue == 0 { waiter.unpark() }
     }
 
     /// The current number.
-    var value: Int { count.load(ordering: .acquiring) }
-
-    /// Sleeps until the count is 0 or `deadline` passes. One waiter at a time (the shutdown sequence).
-    /// - Returns: True when the count reached 0.
-    func waitForZero(until deadline: ContinuousClock.Instant) -> Bool {
-        zero.wait(until: deadline) { count.load(ordering: .sequentiallyConsistent) == 0 }
-    }
+    var value: Int { count.load(ordering: .sequentiallyConsistent) }
 }

@@ -23,6 +23,9 @@ protocol ByteStream: AnyObject {
     func cancelTimer()
     /// The TLS server name (SNI) the client asked for; nil for plain TCP.
     var serverName: String? { get }
+    /// Bytes received by the kernel and not read yet: an upper bound of the plaintext still to come from what the
+    /// client has already sent (ciphertext on TLS connections).
+    var unreadByteCount: Int { get }
 }
 
 extension TCPConnection: ByteStream {

@@ -1,5 +1,9 @@
 import CUV
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a ``TCPConnection`` reports to the protocol layer above it (HTTP, or TLS then HTTP). Loop thread only.
 protocol TCPConnectionHandler: AnyObject {
     /// Bytes arrived. They are valid only during the call.
@@ -79,6 +83,33 @@ final class TCPConnection: UVHandleOwner {
 
     /// Accepts a pending connection from a listening stream, or returns nil (the failure only affects that client).
     static func accept(from server: UnsafeMutablePointer<uv_stream_t>, loop: EventLoop) -> TCPConnection? {
+        guard let connection = make(loop: loop) else { return nil }
+        if uv_accept(server, UVHandle.stream(connection.tcp)) != 0 {
+            connection.closeNow()
+            return nil
+        }
+        _ = uv_tcp_nodelay(connection.tcp, 1)
+        return connection
+    }
+
+    /// Wraps a socket accepted outside libuv (a listener's backlog taken before it closes), or returns nil and
+    /// closes the socket.
+    static func adopt(socket: Int32, loop: EventLoop) -> TCPConnection? {
+        guard let connection = make(loop: loop) else {
+            Glibc.close(socket)
+            return nil
+        }
+        if uv_tcp_open(connection.tcp, socket) != 0 {
+            Glibc.close(socket)
+            connection.closeNow()
+            return nil
+        }
+        _ = uv_tcp_nodelay(connection.tcp, 1)
+        return connection
+    }
+
+    /// A connection with its two handles initialised and attached, not yet connected to a socket.
+    private static func make(loop: EventLoop) -> TCPConnection? {
         let tcp = UVHandle.allocate(UV_TCP, as: uv_tcp_t.self)
         guard uv_tcp_init(loop.uv, tcp) == 0 else {
             UVHandle.deallocateUnattached(tcp)
@@ -93,12 +124,15 @@ final class TCPConnection: UVHandleOwner {
         let connection = TCPConnection(loop: loop, tcp: tcp, timer: timer)
         UVHandle.attach(tcp, to: connection)
         UVHandle.attach(timer, to: connection)
-        if uv_accept(server, UVHandle.stream(tcp)) != 0 {
-            connection.closeNow()
-            return nil
-        }
-        _ = uv_tcp_nodelay(tcp, 1)
         return connection
+    }
+
+    /// Bytes the kernel received on this connection that have not been read yet (0 once closed or when unknown).
+    var unreadByteCount: Int {
+        guard live.state != .closed else { return 0 }
+        var fd: uv_os_fd_t = -1
+        guard uv_fileno(UVHandle.base(tcp), &fd) == 0 else { return 0 }
+        return Int(CUV_unread_bytes(fd))
     }
 
     /// True until the connection starts closing.

@@ -91,6 +91,23 @@ final class TCPListener: UVHandleOwner {
         }
     }
 
+    /// Accepts every connection waiting in the kernel's backlog, so that closing the listener right after resets
+    /// none of them. Loop thread only.
+    /// - Parameter onAccept: Called with each accepted connection (not yet reading).
+    func acceptBacklog(_ onAccept: (TCPConnection) -> Void) {
+        guard !isClosed else { return }
+        var fd: uv_os_fd_t = -1
+        guard uv_fileno(UVHandle.base(handle), &fd) == 0 else { return }
+        while true {
+            let socket = CUV_accept_pending(fd)
+            if socket < 0 {
+                if socket == -EINTR || socket == -ECONNABORTED { continue }
+                return  // EAGAIN: the backlog is empty (or the listener failed: nothing left to take)
+            }
+            if let connection = TCPConnection.adopt(socket: socket, loop: loop) { onAccept(connection) }
+        }
+    }
+
     fileprivate func acceptOne(status: Int32) {
         guard status >= 0, !isClosed else { return }
         guard let connection = TCPConnection.accept(from: UVHandle.stream(handle), loop: loop) else { return }

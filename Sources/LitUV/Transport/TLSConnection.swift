@@ -69,6 +69,8 @@ final class TLSConnection: ByteStream, TCPConnectionHandler {
 
     var queuedByteCount: Int { plaintextOut.count + tcp.queuedByteCount }
 
+    var unreadByteCount: Int { tcp.unreadByteCount }
+
     func flush() {
         guard !closed, !handshaking else { return }
         while !plaintextOut.isEmpty {
