@@ -3,6 +3,10 @@
 // Content-Length, by the chunked transfer coding, or by the end of the connection. It copies nothing: it keeps only
 // the few facts it needs (status, length, chunked, close) and counts body bytes without looking at them.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Why a response could not be parsed. The connection is then closed and counted as a parse error.
 struct ResponseParseError: Error, CustomStringConvertible {
     var description: String
@@ -467,5 +471,16 @@ struct HTTPResponseParser {
             if ((b >= 65 && b <= 90) ? b | 0x20 : b) != expected { return false }
         }
         return true
+    }
+}
+
+/// The index of the first `byte` in `span` at or after `start`, or nil (memchr: the parser's one use of pointers).
+func firstIndex(of byte: UInt8, in span: Span<UInt8>, from start: Int) -> Int? {
+    guard start < span.count else { return nil }
+    return span.withUnsafeBufferPointer { buffer -> Int? in
+        guard let base = buffer.baseAddress, let hit = memchr(base + start, Int32(byte), buffer.count - start) else {
+            return nil
+        }
+        return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
     }
 }
