@@ -63,6 +63,33 @@ extension LitServer {
         /// The port ``LitServer/run()`` listens on. Default 8000.
         public var port: Int
 
+        // The request pipeline (docs/ARCHITECTURE.md, "The request pipeline"), each step off by default.
+
+        /// The API key every request must carry, as `X-API-Key: <key>` or `Authorization: Bearer <key>` (LitServe's
+        /// `LIT_SERVER_API_KEY`); otherwise `401`. nil: `LIT_SERVER_API_KEY` is read when the server starts, and no
+        /// key is required when it is unset or empty. Compared as SHA-256 digests in constant time; never logged.
+        public var apiKey: String?
+        /// Paths that need no API key. nil (the default): the probes, ``healthcheckPath``, ``livenessPath`` and
+        /// ``metricsPath``. The shutdown route never needs it: it has its own key.
+        public var apiKeyExemptPaths: [String]?
+        /// Give every request an id: the client's `X-Request-Id` when valid, else a generated one; sent back as
+        /// `X-Request-Id`, in the hooks' ``RequestContext``, the access log and `{"detail": ...}` error bodies (as
+        /// `request_id`). Default false.
+        public var requestIDs: Bool
+        /// Cross-origin requests from browsers (``CORSPolicy``). nil (the default): no CORS field is sent.
+        public var cors: CORSPolicy?
+        /// Gzip answers of 500 bytes or more whose content is text or JSON when the client's `Accept-Encoding`
+        /// allows it (LitServe's default GZip middleware); streams are not compressed. Default false.
+        public var compressResponses: Bool
+        /// Host names a request's `Host` may name (`api.example.com`, `*.example.com`, `127.0.0.1`); others are
+        /// answered `400`. nil (the default): any host.
+        public var trustedHosts: [String]?
+        /// One structured line per answered request on ``logger`` at `info` level: request id, method, path,
+        /// status, bytes, latency and queue wait. Default false.
+        public var accessLog: Bool
+        /// Request interceptors run in order on the I/O loop after the built-in steps (``LitMiddleware``).
+        public var middleware: [any LitMiddleware]
+
         /// Creates a configuration; every parameter has LitServe's default, or the one in docs/ARCHITECTURE.md
         /// ("Limits and bad input", "Shutdown").
         public init(
@@ -88,8 +115,24 @@ extension LitServer {
             logger: Logger = Logger(label: "lituv"),
             host: String = "0.0.0.0",
             port: Int = 8000,
-            tls: TLSConfiguration? = nil
+            tls: TLSConfiguration? = nil,
+            apiKey: String? = nil,
+            apiKeyExemptPaths: [String]? = nil,
+            requestIDs: Bool = false,
+            cors: CORSPolicy? = nil,
+            compressResponses: Bool = false,
+            trustedHosts: [String]? = nil,
+            accessLog: Bool = false,
+            middleware: [any LitMiddleware] = []
         ) {
+            self.apiKey = apiKey
+            self.apiKeyExemptPaths = apiKeyExemptPaths
+            self.requestIDs = requestIDs
+            self.cors = cors
+            self.compressResponses = compressResponses
+            self.trustedHosts = trustedHosts
+            self.accessLog = accessLog
+            self.middleware = middleware
             self.tls = tls
             self.host = host
             self.port = port

@@ -34,6 +34,8 @@ final class ServerRuntime: @unchecked Sendable {
     /// Predictions queued or running, across every endpoint.
     let inFlight: InFlightCounter
     let infoBody: [UInt8]
+    /// The steps every request head passes before routing (API key, CORS, request ids, ...).
+    let pipeline: RequestPipeline
     var logger: Logger { configuration.logger }
 
     // Written by `start`, then read by the shutdown sequence.
@@ -119,6 +121,10 @@ final class ServerRuntime: @unchecked Sendable {
                 settings: settings,
                 statistics: statistics,
                 kind: kind,
+                authorizer: Authorizer(
+                    check: definition.authorize,
+                    errors: ErrorAnswers(name: definition.name, logger: configuration.logger)
+                ),
                 timeoutNanoseconds: timeout,
                 inFlight: inFlight
             )
@@ -132,6 +138,7 @@ final class ServerRuntime: @unchecked Sendable {
         } else {
             shutdownKey = nil
         }
+        pipeline = try PipelineSetup.make(configuration)
         infoBody = ServerInfo.render(configuration: configuration, endpoints: endpoints.map(\.settings))
     }
 

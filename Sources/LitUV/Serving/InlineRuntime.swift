@@ -91,8 +91,8 @@ final class InlineRuntime<API: LitAPI>: InlinePredictor, @unchecked Sendable {
         api.teardown()
     }
 
-    /// decodeRequest → predict → encodeResponse for one request (`predict(_:)`, as LitServe calls it with
-    /// `max_batch_size` 1).
+    /// decodeRequest → predict → encodeResponse for one request (`predict(_:context:)`, whose default calls
+    /// `predict(_:)`, as LitServe calls it with `max_batch_size` 1).
     private func answer(body: [UInt8], context: RequestContext, api: API) -> HTTPResponse {
         let input: API.Input
         do {
@@ -103,12 +103,12 @@ final class InlineRuntime<API: LitAPI>: InlinePredictor, @unchecked Sendable {
         }
         let output: API.Output
         do {
-            output = try api.predict(input)
+            output = try api.predict(input, context: context)
         } catch {
             return errors.response(for: error, hook: "predict")
         }
         do {
-            let encoded = try LitJSON.encode(try api.encodeResponse(output))
+            let encoded = try LitJSON.encode(try api.encodeResponse(output, context: context))
             return HTTPResponse(status: .ok, contentType: .json, body: encoded)
         } catch {
             return errors.response(for: error, hook: "encodeResponse")

@@ -5,7 +5,7 @@ import Synchronization
 /// Its `state` decides who answers: the worker may start it only while it is `queued`; the loop cancels it when
 /// the client leaves or its deadline passes, and then answers (504) or drops it itself.
 @usableFromInline
-final class Job: PendingResponse, @unchecked Sendable {
+final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
     // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder`, `context` and `completions` are
     // immutable; everything else the worker hands to the loop travels inside `Completion` values through the
     // completion queue (a release/acquire hand-off); `state` and `streamCredit` are atomic.
@@ -22,7 +22,10 @@ final class Job: PendingResponse, @unchecked Sendable {
     let responder: HTTPResponder
     let completions: CompletionSink
     let statistics: EndpointStatistics
-    @usableFromInline let context: RequestContext
+    /// The request's context without its presence (see ``hookContext``: the job does not hold itself).
+    let context: RequestContext
+    /// The request's record for the access log and callbacks, when they are on.
+    let record: RequestRecord?
     private let state = Atomic<UInt8>(State.queued.rawValue)
     /// Streamed bytes handed to the loop and not yet accepted by the kernel (flow control).
     let streamCredit = Atomic<Int>(0)
@@ -38,6 +41,7 @@ final class Job: PendingResponse, @unchecked Sendable {
         completions: CompletionSink,
         statistics: EndpointStatistics,
         context: RequestContext,
+        record: RequestRecord? = nil,
         creditWaiter: Parker? = nil
     ) {
         self.body = body
@@ -47,17 +51,28 @@ final class Job: PendingResponse, @unchecked Sendable {
         self.completions = completions
         self.statistics = statistics
         self.context = context
+        self.record = record
         self.creditWaiter = creditWaiter
     }
 
     /// Worker side: claims the job for `predict`. False when it was cancelled or its deadline already passed.
     func tryStart(now: UInt64) -> Bool {
         guard now < deadline else { return false }
-        return state.compareExchange(
+        let started = state.compareExchange(
             expected: State.queued.rawValue,
             desired: State.running.rawValue,
             ordering: .acquiringAndReleasing
         ).exchanged
+        if started, let record { record.queueWaitNanoseconds.store(now &- arrival, ordering: .relaxed) }
+        return started
+    }
+
+    /// The context hooks get: the request's context, and this job to tell whether the client is still there.
+    @usableFromInline
+    var hookContext: RequestContext {
+        var context = context
+        context.presence = self
+        return context
     }
 
     /// Loop side: the answer is no longer wanted. A queued job is then skipped by the workers, and a streaming

@@ -39,6 +39,8 @@ public struct LitEndpoint: Sendable {
     public var runsInline: Bool = false
     /// Whether the API asked for request headers in its `RequestContext`.
     let needsRequestHeaders: Bool
+    /// The API's ``LitAPI/authorize(_:)``, run on the I/O loop at head time.
+    let authorize: @Sendable (RequestContext) throws -> Void
     /// Extra `GET` routes answered with fixed JSON (e.g. a spec's model list).
     package var staticRoutes: [StaticRoute] = []
     let makeRuntime: @Sendable (EndpointContext) -> ServedEndpoint.Kind
@@ -96,6 +98,7 @@ public struct LitEndpoint: Sendable {
         self.devices = devices
         self.name = String(describing: API.self)
         self.needsRequestHeaders = API.needsRequestHeaders
+        self.authorize = { context in try api.authorize(context) }
         self.makeRuntime = { context in
             if context.endpoint.runsInline {
                 return .inline(InlineRuntime(prototype: api, context: context))
@@ -167,6 +170,7 @@ public struct LitEndpoint: Sendable {
         self.name = String(describing: Codec.API.self)
         self.isStreaming = true
         self.needsRequestHeaders = Codec.API.needsRequestHeaders
+        self.authorize = { context in try api.authorize(context) }
         self.makeRuntime = { context in
             .pooled(
                 WorkerPool(

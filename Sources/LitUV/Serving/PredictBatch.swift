@@ -19,7 +19,7 @@ enum PredictBatch {
             let job = batch[index]
             do {
                 let request = try JSONBridge.decode(API.Request.self, from: job.body)
-                inputs.append(try api.decodeRequest(request, context: job.context))
+                inputs.append(try api.decodeRequest(request, context: job.hookContext))
                 survivors?.append(job)
             } catch {
                 job.fail(error, hook: "decodeRequest", errors: errors)
@@ -30,7 +30,7 @@ enum PredictBatch {
         let owners = survivors ?? batch
         let outputs: [API.Output]
         do {
-            outputs = try api.predict(batch: inputs)
+            outputs = try api.predict(batch: inputs, contexts: RequestContexts(jobs: owners))
         } catch {
             Job.fail(owners, error, hook: "predict", errors: errors)
             return
@@ -41,7 +41,10 @@ enum PredictBatch {
         }
         for index in owners.indices {
             do {
-                owners[index].succeed(json: try JSONBridge.encode(try api.encodeResponse(outputs[index])))
+                let job = owners[index]
+                job.succeed(
+                    json: try JSONBridge.encode(try api.encodeResponse(outputs[index], context: job.hookContext))
+                )
             } catch {
                 owners[index].fail(error, hook: "encodeResponse", errors: errors)
             }
@@ -73,13 +76,13 @@ extension Job {
     /// Worker side: the answer for an error thrown by `hook`, delivered without waking the loop.
     @usableFromInline
     func fail(_ error: any Error, hook: String, errors: ErrorAnswers) {
-        finish(errors.response(for: error, hook: hook), wakeLoop: false)
+        finish(errors.response(for: error, hook: hook, requestID: context.requestID), wakeLoop: false)
     }
 
     /// Worker side: one error answers every job of a batch.
     @usableFromInline
     static func fail(_ jobs: [Job], _ error: any Error, hook: String, errors: ErrorAnswers) {
-        let answer = errors.response(for: error, hook: hook)
+        let answer = errors.response(for: error, hook: hook, requestID: jobs.first?.context.requestID)
         for job in jobs { job.finish(answer, wakeLoop: false) }
     }
 

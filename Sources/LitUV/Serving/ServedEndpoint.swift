@@ -13,6 +13,8 @@ final class ServedEndpoint: Sendable {
     let settings: LitEndpointSettings
     let statistics: EndpointStatistics
     let kind: Kind
+    /// The API's `authorize`, run at head time.
+    let authorizer: Authorizer
     /// Nanoseconds from arrival to the request's deadline, or nil for none.
     private let timeoutNanoseconds: UInt64?
     private let inFlight: InFlightCounter
@@ -23,12 +25,14 @@ final class ServedEndpoint: Sendable {
         settings: LitEndpointSettings,
         statistics: EndpointStatistics,
         kind: Kind,
+        authorizer: Authorizer,
         timeoutNanoseconds: UInt64?,
         inFlight: InFlightCounter
     ) {
         self.settings = settings
         self.statistics = statistics
         self.kind = kind
+        self.authorizer = authorizer
         self.timeoutNanoseconds = timeoutNanoseconds
         self.inFlight = inFlight
         if case .pooled(let pool) = kind { jobsStream = pool.streamsOutput } else { jobsStream = false }
@@ -40,14 +44,19 @@ final class ServedEndpoint: Sendable {
     /// - Returns: The answer now (inline endpoints, a full queue), or the queued job the connection waits for.
     func admit(
         body: [UInt8],
-        headers: [(name: String, value: String)],
+        capture: RequestCapture,
+        decoration: ResponseDecoration,
         responder: HTTPResponder,
         completions: CompletionSink,
         loop: Int
     ) -> HTTPDispatch {
         let now = Monotonic.nanoseconds()
         let deadline = timeoutNanoseconds.map { now &+ $0 } ?? .max
-        let context = RequestContext(headers: headers, path: settings.path, serverName: responder.serverName)
+        var context = RequestContext(headers: capture.headers, path: settings.path, serverName: responder.serverName)
+        context.id = decoration.requestID
+        context.deadline = deadline
+        if settings.needsRequestHeaders { context.peerAddress = responder.connection.peerAddress }
+        if !capture.traceHeaders.isEmpty { context.traceHeaders = capture.traceHeaders }
         switch kind {
         case .inline(let predictor):
             return .respond(
@@ -62,6 +71,7 @@ final class ServedEndpoint: Sendable {
                 completions: completions,
                 statistics: statistics,
                 context: context,
+                record: decoration.observer as? RequestRecord,
                 creditWaiter: jobsStream ? Parker() : nil
             )
             inFlight.increment()
@@ -77,6 +87,28 @@ final class ServedEndpoint: Sendable {
                 )
             )
         }
+    }
+
+    /// The context ``LitAPI/authorize(_:)`` sees: everything about the head, headers and the client's address
+    /// included. Loop thread only, while the head's bytes are valid.
+    func authorizationContext(
+        _ head: HTTPRequestHead,
+        in buffer: UnsafeRawBufferPointer,
+        connection: HTTPServerConnection,
+        requestID: RequestID?
+    ) -> RequestContext {
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeRawBufferPointer(rebasing: buffer[range]), as: UTF8.self)
+        }
+        var context = RequestContext(
+            headers: head.headers.map { (text($0.name), text($0.value)) },
+            path: settings.path,
+            method: text(head.methodRange),
+            serverName: connection.serverName,
+            peerAddress: connection.peerAddress
+        )
+        context.id = requestID
+        return context
     }
 
     /// Wakes an idle worker if this loop iteration queued jobs (pooled endpoints; inline ones have none).

@@ -44,7 +44,7 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
         var inputs: [API.Input] = []
         for job in batch {
             do {
-                let (input, state) = try codec.decode(body: job.body, context: job.context, api: api)
+                let (input, state) = try codec.decode(body: job.body, context: job.hookContext, api: api)
                 inputs.append(input)
                 streams.append(Stream(job: job, state: state, streamed: codec.isStreamed(state)))
             } catch {

@@ -1,0 +1,24 @@
+/// What the request pipeline adds to one request's answer, whatever produces that answer: a built-in route, a
+/// middleware, a worker, an inline prediction, a stream, or the connection itself (a 504 at the deadline, a 503 at
+/// shutdown). Decided at head time and kept in the request's ``HTTPResponseSlot``; empty (and allocation-free) when
+/// the pipeline adds nothing.
+struct ResponseDecoration: Sendable {
+    /// Extra header fields (CORS, a middleware's own); names and values already validated.
+    var headers: [(name: String, value: String)] = []
+    /// Sent as `X-Request-Id` and added as `request_id` to `{"detail": ...}` error bodies.
+    var requestID: RequestID?
+    /// The client accepts gzip and the server compresses: an eligible body is gzipped before it is written.
+    var compress = false
+    /// Told once the answer has been written (access log, callbacks); nil when nobody listens.
+    var observer: (any ResponseObserver)?
+
+    /// True when nothing is added (the common case: the encoder's fast path).
+    var isEmpty: Bool { headers.isEmpty && requestID == nil && !compress && observer == nil }
+}
+
+/// Hears about a request's final answer once it is in the connection's output (loop thread).
+protocol ResponseObserver: AnyObject, Sendable {
+    /// The answer was written: its status and the bytes of its body as sent (after compression; a streamed body
+    /// counts the bytes of its chunks).
+    func responseWritten(status: Int, bodyBytes: Int)
+}
