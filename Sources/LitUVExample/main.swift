@@ -85,6 +85,8 @@ struct Example: ParsableCommand {
     @Flag(help: "Share the port with a LitUV process already listening on it (hot restart), instead of failing.")
     var reusePort = false
 
+    @OptionGroup(title: "Request pipeline") var pipeline: PipelineOptions
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
@@ -105,7 +107,7 @@ struct Example: ParsableCommand {
         let tls = tlsCert.flatMap { cert in
             tlsKey.map { TLSConfiguration.files(certificate: cert, key: $0, password: tlsKeyPassword) }
         }
-        let configuration = LitServer.Configuration(
+        var configuration = LitServer.Configuration(
             ioThreads: threads.ioThreads,
             timeout: timeoutMs > 0 ? .microseconds(Int64(timeoutMs * 1000)) : nil,
             maxQueueDepth: maxQueueDepth,
@@ -116,6 +118,7 @@ struct Example: ParsableCommand {
             handleSignals: true,
             tls: tls
         )
+        pipeline.apply(to: &configuration)
         let batchTimeout = Duration.microseconds(Int64(batchTimeoutMs * 1000))
         let tokenDelay = Duration.microseconds(Int64(tokenDelayMs * 1000))
         var endpoints: [LitEndpoint]

@@ -3,11 +3,11 @@ import Logging
 /// The steps every request head passes on its I/O loop before it is routed to a model, in this order:
 ///
 /// 1. **Request id** (``RequestID``): the client's valid `X-Request-Id`, else a generated one.
-/// 2. **Trusted hosts** (``TrustedHosts``): another `Host` is refused `400`.
-/// 3. **CORS** (``CORSCheck``): preflights answered; allowed origins get their fields on the answer.
-/// 4. **API key**: `X-API-Key: <key>` or `Authorization: Bearer <key>` (probe routes exempt); else `401`.
-/// 5. **Compression**: whether the client accepts gzip.
-/// 6. **Access log and callbacks**: a ``RequestRecord`` that hears about the answer.
+/// 2. **Access log and callbacks**: a ``RequestRecord`` that hears about the answer (refusals included).
+/// 3. **Trusted hosts** (``TrustedHosts``): another `Host` is refused `400`.
+/// 4. **CORS** (``CORSCheck``): preflights answered; allowed origins get their fields on the answer.
+/// 5. **API key**: `X-API-Key: <key>` or `Authorization: Bearer <key>` (probe routes exempt); else `401`.
+/// 6. **Compression**: whether the client accepts gzip.
 /// 7. **Middleware** (``LitMiddleware``), in order.
 ///
 /// Refusals are answered without reading the request's body (``HTTPRoute/refuse(_:)``). Built once per server run
@@ -75,6 +75,14 @@ final class RequestPipeline: Sendable {
         if requestIDs {
             outcome.decoration.requestID = fields.requestID.flatMap { RequestID.received(slice($0)) } ?? loop.ids.next()
         }
+        if accessLog != nil || onResponseWritten != nil {
+            outcome.decoration.observer = makeRecord(
+                head,
+                in: buffer,
+                connection: connection,
+                id: outcome.decoration.requestID
+            )
+        }
         if let trustedHosts, !trustedHosts.allows(fields.host.map(slice)) {
             outcome.answer = .refuse(.error(.badRequest, "Invalid host header"))
             return outcome
@@ -110,14 +118,6 @@ final class RequestPipeline: Sendable {
         }
         if compresses, let accept = fields.acceptEncoding {
             outcome.decoration.compress = AcceptEncoding.acceptsGzip(slice(accept))
-        }
-        if accessLog != nil || onResponseWritten != nil {
-            outcome.decoration.observer = makeRecord(
-                head,
-                in: buffer,
-                connection: connection,
-                id: outcome.decoration.requestID
-            )
         }
         if !middleware.isEmpty {
             outcome.answer = runMiddleware(

@@ -85,6 +85,7 @@ public final class LitServer: Sendable {
         if let key = configuration.shutdownAPIKey, key.isEmpty {
             throw .invalidConfiguration("shutdownAPIKey is empty")
         }
+        _ = try PipelineSetup.make(configuration)  // the API key, CORS and trusted hosts
         for endpoint in endpoints {
             let name = "API at \(endpoint.path)"
             guard endpoint.maxBatchSize > 0 else {

@@ -134,6 +134,11 @@ extension LitAPI {
         try encodeResponse(output)
     }
 
+    /// Answers 500 when an API implements neither `encodeResponse` form (nor has `Response == Output`).
+    public func encodeResponse(_ output: Output) throws -> Response {
+        throw HTTPError(500, "encodeResponse is not implemented")
+    }
+
     public func health() -> Bool { true }
 
     public mutating func teardown() {}
