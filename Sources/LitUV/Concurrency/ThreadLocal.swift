@@ -2,49 +2,31 @@
 import Glibc
 #endif
 
-/// A value per thread, for data a caller hands to code it does not call directly (a worker's current batch, read
-/// by a protocol's default implementation). Each thread's box is allocated on its first use and freed when the
-/// thread exits; setting and reading allocate nothing.
-final class ThreadLocal<Value>: @unchecked Sendable {
-    // Invariant for @unchecked Sendable: each thread only reads and writes its own box (pthread_getspecific).
-
-    private final class Box {
-        var value: Value?
-    }
-
+/// A raw pointer per thread (a pthread key), for a caller to hand data to code it does not call directly: a
+/// worker's current batch, read by a protocol's default implementation. The pointee belongs to the caller, who
+/// clears the pointer before the pointee goes away; setting and reading cost a few instructions and allocate
+/// nothing.
+final class ThreadLocalPointer: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: `key` is written once in init; each thread reads and writes only its own
+    // slot of it.
     private var key = pthread_key_t()
     private let created: Bool
 
     init() {
-        created =
-            pthread_key_create(&key) { pointer in
-                guard let pointer else { return }
-                Unmanaged<AnyObject>.fromOpaque(pointer).release()
-            } == 0
+        created = pthread_key_create(&key, nil) == 0
     }
 
-    private var box: Box? {
+    /// This thread's pointer, or nil.
+    var value: UnsafeRawPointer? {
         guard created else { return nil }
-        if let existing = pthread_getspecific(key) {
-            return Unmanaged<AnyObject>.fromOpaque(existing).takeUnretainedValue() as? Box
-        }
-        let box = Box()
-        guard pthread_setspecific(key, Unmanaged.passRetained(box as AnyObject).toOpaque()) == 0 else {
-            Unmanaged.passUnretained(box as AnyObject).release()
-            return nil
-        }
-        return box
+        return pthread_getspecific(key).map { UnsafeRawPointer($0) }
     }
 
-    /// This thread's value, or nil.
-    var value: Value? { created ? box?.value : nil }
-
-    /// Runs `body` with this thread's value set to `value`, then restores the previous one.
-    func withValue<R, E: Error>(_ value: Value, _ body: () throws(E) -> R) throws(E) -> R {
-        guard let box else { return try body() }
-        let previous = box.value
-        box.value = value
-        defer { box.value = previous }
-        return try body()
+    /// Sets this thread's pointer and returns the previous one.
+    func exchange(_ pointer: UnsafeRawPointer?) -> UnsafeRawPointer? {
+        guard created else { return nil }
+        let previous = pthread_getspecific(key).map { UnsafeRawPointer($0) }
+        pthread_setspecific(key, pointer)
+        return previous
     }
 }

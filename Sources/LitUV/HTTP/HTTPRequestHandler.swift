@@ -19,16 +19,22 @@ enum HTTPRoute {
     case refuse(HTTPResponse)
     /// Collect the body (at most `limits.maxPayloadSize` bytes, enforced by the parser) and call
     /// ``HTTPRequestHandler/dispatch(target:head:capture:decoration:body:responder:)``.
-    case collectBody(target: Int, capture: RequestCapture)
+    case collectBody(target: Int, capture: RequestCapture?)
 }
 
 /// What a handler took from a request head for the request's dispatch, once its body is complete (the head's bytes
-/// are gone by then). Empty, and allocation-free, unless the endpoint asked for headers.
-struct RequestCapture: Sendable {
+/// are gone by then). Made only when the endpoint asked for headers or a tracer wants the trace fields (nil
+/// otherwise, so routing a request allocates nothing for it).
+final class RequestCapture: Sendable {
     /// The request's header fields, names as sent, when the endpoint asked for them (else empty).
-    var headers: [(name: String, value: String)] = []
+    let headers: [(name: String, value: String)]
     /// The `traceparent` and `tracestate` fields, when a tracer is bootstrapped (else empty).
-    var traceHeaders: [(name: String, value: String)] = []
+    let traceHeaders: [(name: String, value: String)]
+
+    init(headers: [(name: String, value: String)] = [], traceHeaders: [(name: String, value: String)] = []) {
+        self.headers = headers
+        self.traceHeaders = traceHeaders
+    }
 }
 
 /// A routing decision: what to do, the route's tag (for ``HTTPRequestHandler/didRespond(tag:status:)``), and what
@@ -36,7 +42,7 @@ struct RequestCapture: Sendable {
 struct HTTPRouting {
     var route: HTTPRoute
     var tag: Int
-    var decoration = ResponseDecoration()
+    var decoration: ResponseDecoration?
 }
 
 /// The server side that decides what each request means. Loop thread only.
@@ -58,8 +64,8 @@ protocol HTTPRequestHandler: AnyObject {
     func dispatch(
         target: Int,
         head: RequestSummary,
-        capture: RequestCapture,
-        decoration: ResponseDecoration,
+        capture: RequestCapture?,
+        decoration: ResponseDecoration?,
         body: [UInt8],
         responder: HTTPResponder
     ) -> HTTPDispatch

@@ -233,7 +233,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     static func encodeStreamHead(
         contentType: HTTPResponse.ContentType,
         chunked: Bool,
-        decoration: ResponseDecoration,
+        decoration: ResponseDecoration?,
         date: inout DateCache,
         into buffer: inout ByteBuffer
     ) {
@@ -243,7 +243,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
         buffer.append("Cache-Control: no-cache\r\nDate: ")
         date.append(to: &buffer)
         buffer.append("\r\n")
-        appendDecoration(decoration, to: &buffer)
+        if let decoration { appendDecoration(decoration, to: &buffer) }
         buffer.append("\r\n")
     }
 

@@ -4,7 +4,7 @@ struct HTTPResponseSlot {
     let sequence: UInt64
     let summary: RequestSummary
     /// What the pipeline adds to this answer, whoever produces it.
-    var decoration = ResponseDecoration()
+    var decoration: ResponseDecoration?
     var pending: PendingResponse?
     var response: HTTPResponse?
     /// Raw bytes to send as they are (an interim `100 Continue`).

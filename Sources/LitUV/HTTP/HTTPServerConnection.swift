@@ -12,7 +12,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
         var body: [UInt8]
         /// The route collects the body (`.collectBody`); a flag so that body bytes do not copy the route.
         var collectsBody: Bool
-        var decoration: ResponseDecoration
+        var decoration: ResponseDecoration?
     }
 
     private typealias Slot = HTTPResponseSlot
@@ -221,7 +221,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 enqueue(
                     .error(HTTPStatus(error.status), error.detail, close: true),
                     summary: RequestSummary(method: .get, minorVersion: 1, keepAlive: false),
-                    decoration: ResponseDecoration()
+                    decoration: nil
                 )
                 return buffer.count
             }
@@ -326,7 +326,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
     // MARK: Answers
 
     /// Queues an immediate answer behind any pending ones.
-    private func enqueue(_ response: HTTPResponse, summary: RequestSummary, decoration: ResponseDecoration) {
+    private func enqueue(_ response: HTTPResponse, summary: RequestSummary, decoration: ResponseDecoration?) {
         let sequence = live.nextSequence
         live.nextSequence += 1
         var slot = Slot(sequence: sequence, summary: summary, pending: nil, response: response)
@@ -410,7 +410,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
     private func writeStream(
         _ stream: inout StreamState,
         summary: RequestSummary,
-        decoration: ResponseDecoration
+        decoration: ResponseDecoration?
     ) -> Bool {
         let chunked = summary.minorVersion >= 1
         let omitBody = summary.method == .head
@@ -457,7 +457,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 live.slotHead += 1
                 slot.pending?.streamBytesDelivered(stream.writtenSinceDrain)
                 handler.didRespond(tag: slot.summary.tag, status: 200)
-                slot.decoration.observer?.responseWritten(status: 200, bodyBytes: stream.bodyBytes)
+                slot.decoration?.observer?.responseWritten(status: 200, bodyBytes: stream.bodyBytes)
                 let last = live.slotHead == live.slots.count && live.current == nil
                 let keepAlive =
                     stream.failure == nil && slot.summary.keepAlive && slot.summary.minorVersion >= 1
@@ -471,7 +471,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
             }
             guard var response = slot.response else { break }
             live.slotHead += 1
-            if !slot.decoration.isEmpty { decorate(&response, with: slot.decoration) }
+            if let decoration = slot.decoration { decorate(&response, with: decoration) }
             let last = live.slotHead == live.slots.count && live.current == nil
             let keepAlive =
                 slot.summary.keepAlive && !response.closeConnection
@@ -479,7 +479,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
             transport.withOutputBuffer { buffer in
                 HTTPResponseEncoder.encode(
                     response,
-                    decoration: slot.decoration.isEmpty ? nil : slot.decoration,
+                    decoration: slot.decoration,
                     omitBody: slot.summary.method == .head,
                     keepAlive: keepAlive,
                     minorVersion: slot.summary.minorVersion,
@@ -488,7 +488,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 )
             }
             handler.didRespond(tag: slot.summary.tag, status: response.status.code)
-            slot.decoration.observer?.responseWritten(status: response.status.code, bodyBytes: response.body.count)
+            slot.decoration?.observer?.responseWritten(status: response.status.code, bodyBytes: response.body.count)
             if let action = response.afterWrite { live.afterWrite.append(action) }
             if !keepAlive {
                 live.closing = true

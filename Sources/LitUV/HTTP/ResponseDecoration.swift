@@ -1,8 +1,11 @@
 /// What the request pipeline adds to one request's answer, whatever produces that answer: a built-in route, a
 /// middleware, a worker, an inline prediction, a stream, or the connection itself (a 504 at the deadline, a 503 at
-/// shutdown). Decided at head time and kept in the request's ``HTTPResponseSlot``; empty (and allocation-free) when
-/// the pipeline adds nothing.
-struct ResponseDecoration: Sendable {
+/// shutdown). Decided at head time and kept in the request's ``HTTPResponseSlot``. A request the pipeline adds
+/// nothing to has none (nil): copying a slot then costs nothing more.
+final class ResponseDecoration: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: filled on the loop at head time, read-only afterwards (the worker side never
+    // sees it; admission reads it on the loop).
+
     /// Extra header fields (CORS, a middleware's own); names and values already validated.
     var headers: [(name: String, value: String)] = []
     /// Sent as `X-Request-Id` and added as `request_id` to `{"detail": ...}` error bodies.
@@ -12,7 +15,9 @@ struct ResponseDecoration: Sendable {
     /// Told once the answer has been written (access log, callbacks); nil when nobody listens.
     var observer: (any ResponseObserver)?
 
-    /// True when nothing is added (the common case: the encoder's fast path).
+    init() {}
+
+    /// True when nothing is added.
     var isEmpty: Bool { headers.isEmpty && requestID == nil && !compress && observer == nil }
 }
 

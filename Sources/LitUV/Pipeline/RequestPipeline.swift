@@ -55,7 +55,8 @@ final class RequestPipeline: Sendable {
     /// The outcome for one head: an answer now (or nil to route the request), and what to add to its answer.
     struct Outcome {
         var answer: HTTPRoute?
-        var decoration = ResponseDecoration()
+        /// Nil when nothing is added.
+        var decoration: ResponseDecoration?
     }
 
     /// Runs the steps for one head. Loop thread only.
@@ -68,19 +69,20 @@ final class RequestPipeline: Sendable {
         connection: HTTPServerConnection,
         loop: PipelineLoopState
     ) -> Outcome {
-        var outcome = Outcome()
+        let decoration = ResponseDecoration()
+        var outcome = Outcome(answer: nil, decoration: decoration)
         let fields = PipelineFields(head, in: buffer)
         func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[range]) }
 
         if requestIDs {
-            outcome.decoration.requestID = fields.requestID.flatMap { RequestID.received(slice($0)) } ?? loop.ids.next()
+            decoration.requestID = fields.requestID.flatMap { RequestID.received(slice($0)) } ?? loop.ids.next()
         }
         if accessLog != nil || onResponseWritten != nil {
-            outcome.decoration.observer = makeRecord(
+            decoration.observer = makeRecord(
                 head,
                 in: buffer,
                 connection: connection,
-                id: outcome.decoration.requestID
+                id: decoration.requestID
             )
         }
         if let trustedHosts, !trustedHosts.allows(fields.host.map(slice)) {
@@ -107,7 +109,7 @@ final class RequestPipeline: Sendable {
                 )
                 return outcome
             case .allowed(let headers):
-                outcome.decoration.headers.append(contentsOf: headers)
+                decoration.headers.append(contentsOf: headers)
             }
         }
         if let apiKey, !exemptFromAPIKey {
@@ -117,7 +119,7 @@ final class RequestPipeline: Sendable {
             }
         }
         if compresses, let accept = fields.acceptEncoding {
-            outcome.decoration.compress = AcceptEncoding.acceptsGzip(slice(accept))
+            decoration.compress = AcceptEncoding.acceptsGzip(slice(accept))
         }
         if !middleware.isEmpty {
             outcome.answer = runMiddleware(
@@ -125,7 +127,7 @@ final class RequestPipeline: Sendable {
                 in: buffer,
                 connection: connection,
                 loop: loop,
-                decoration: &outcome.decoration
+                decoration: decoration
             )
         }
         return outcome
@@ -188,7 +190,7 @@ final class RequestPipeline: Sendable {
         in buffer: UnsafeRawBufferPointer,
         connection: HTTPServerConnection,
         loop: PipelineLoopState,
-        decoration: inout ResponseDecoration
+        decoration: ResponseDecoration
     ) -> HTTPRoute? {
         let request = loop.request
         request.set(head: head, buffer: buffer, connection: connection, requestID: decoration.requestID)

@@ -147,7 +147,7 @@ final class LoopContext: HTTPRequestHandler {
     ) -> HTTPRouting {
         let matched = runtime.router.match(UnsafeRawBufferPointer(rebasing: buffer[head.path]))
         let tag = matched?.index ?? -1
-        var decoration = ResponseDecoration()
+        var decoration: ResponseDecoration?
         let pipeline = runtime.pipeline
         if !pipeline.isIdle {
             let outcome = pipeline.run(
@@ -157,10 +157,10 @@ final class LoopContext: HTTPRequestHandler {
                 connection: connection,
                 loop: pipelineState
             )
+            decoration = outcome.decoration.flatMap { $0.isEmpty ? nil : $0 }
             if let answer = outcome.answer {
-                return HTTPRouting(route: answer, tag: tag, decoration: outcome.decoration)
+                return HTTPRouting(route: answer, tag: tag, decoration: decoration)
             }
-            decoration = outcome.decoration
         }
         guard let entry = matched?.entry else {
             return HTTPRouting(route: .respond(.notFound), tag: tag, decoration: decoration)
@@ -171,7 +171,7 @@ final class LoopContext: HTTPRequestHandler {
             to: entry,
             startedAfterDrain: startedAfterDrain,
             connection: connection,
-            requestID: decoration.requestID
+            requestID: decoration?.requestID
         )
         return HTTPRouting(route: route, tag: tag, decoration: decoration)
     }
@@ -222,17 +222,19 @@ final class LoopContext: HTTPRequestHandler {
                 )
                 if let refusal = endpoint.authorizer.refusal(for: context) { return .refuse(refusal) }
             }
-            var capture = RequestCapture()
+            var capture: RequestCapture?
             if endpoint.settings.needsRequestHeaders {
-                capture.headers.reserveCapacity(head.headers.count)
+                var headers: [(name: String, value: String)] = []
+                headers.reserveCapacity(head.headers.count)
                 for field in head.headers {
-                    capture.headers.append(
+                    headers.append(
                         (
                             String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.name]), as: UTF8.self),
                             String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.value]), as: UTF8.self)
                         )
                     )
                 }
+                capture = RequestCapture(headers: headers)
             }
             return .collectBody(target: index, capture: capture)
         }
@@ -241,8 +243,8 @@ final class LoopContext: HTTPRequestHandler {
     func dispatch(
         target: Int,
         head: RequestSummary,
-        capture: RequestCapture,
-        decoration: ResponseDecoration,
+        capture: RequestCapture?,
+        decoration: ResponseDecoration?,
         body: [UInt8],
         responder: HTTPResponder
     ) -> HTTPDispatch {

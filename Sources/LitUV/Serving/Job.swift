@@ -6,7 +6,7 @@ import Synchronization
 /// the client leaves or its deadline passes, and then answers (504) or drops it itself.
 @usableFromInline
 final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder`, `context` and `completions` are
+    // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder`, `fields` and `completions` are
     // immutable; everything else the worker hands to the loop travels inside `Completion` values through the
     // completion queue (a release/acquire hand-off); `state` and `streamCredit` are atomic.
 
@@ -22,8 +22,8 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
     let responder: HTTPResponder
     let completions: CompletionSink
     let statistics: EndpointStatistics
-    /// The request's context without its presence (see ``hookContext``: the job does not hold itself).
-    let context: RequestContext
+    /// The request's context values (method, path, headers, id, deadline); ``hookContext`` is the context itself.
+    let fields: RequestFields
     /// The request's record for the access log and callbacks, when they are on.
     let record: RequestRecord?
     private let state = Atomic<UInt8>(State.queued.rawValue)
@@ -40,7 +40,7 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         responder: HTTPResponder,
         completions: CompletionSink,
         statistics: EndpointStatistics,
-        context: RequestContext,
+        fields: RequestFields,
         record: RequestRecord? = nil,
         creditWaiter: Parker? = nil
     ) {
@@ -50,7 +50,7 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         self.responder = responder
         self.completions = completions
         self.statistics = statistics
-        self.context = context
+        self.fields = fields
         self.record = record
         self.creditWaiter = creditWaiter
     }
@@ -67,13 +67,9 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         return started
     }
 
-    /// The context hooks get: the request's context, and this job to tell whether the client is still there.
+    /// The context hooks get: a view of this job (one reference to copy).
     @usableFromInline
-    var hookContext: RequestContext {
-        var context = context
-        context.presence = self
-        return context
-    }
+    var hookContext: RequestContext { RequestContext(job: self) }
 
     /// Loop side: the answer is no longer wanted. A queued job is then skipped by the workers, and a streaming
     /// `emit` throws `CancellationError`.

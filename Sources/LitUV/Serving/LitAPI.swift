@@ -91,6 +91,7 @@ public protocol LitAPI: Sendable {
 extension LitAPI {
     public static var needsRequestHeaders: Bool { false }
 
+    @inlinable
     public func decodeRequest(_ request: Request, context: RequestContext) throws -> Input {
         try decodeRequest(request)
     }
@@ -111,25 +112,33 @@ extension LitAPI {
         throw HTTPError(500, "predict is not implemented")
     }
 
+    // The defaults on the request path are @inlinable: the worker calls them through the API's conformance, and only
+    // a copy specialised for the API's types avoids generic metadata lookups per request.
+
+    @inlinable
     public func predict(_ input: Input, context: RequestContext) throws -> Output {
         try predict(input)
     }
 
+    @inlinable
     public func predict(batch inputs: [Input]) throws -> [Output] {
         var outputs: [Output] = []
         outputs.reserveCapacity(inputs.count)
         let contexts = RequestContexts.current
-        for (index, input) in inputs.enumerated() {
-            let context = contexts.flatMap { index < $0.count ? $0[index] : nil } ?? RequestContext()
-            outputs.append(try predict(input, context: context))
+        for index in inputs.indices {
+            let context =
+                if let contexts, index < contexts.endIndex { contexts[index] } else { RequestContext() }
+            outputs.append(try predict(inputs[index], context: context))
         }
         return outputs
     }
 
+    @inlinable
     public func predict(batch inputs: [Input], contexts: RequestContexts) throws -> [Output] {
-        try RequestContexts.withCurrent(contexts) { () throws -> [Output] in try predict(batch: inputs) }
+        try RequestContexts.withCurrent(contexts) { try predict(batch: inputs) }
     }
 
+    @inlinable
     public func encodeResponse(_ output: Output, context: RequestContext) throws -> Response {
         try encodeResponse(output)
     }

@@ -76,13 +76,13 @@ extension Job {
     /// Worker side: the answer for an error thrown by `hook`, delivered without waking the loop.
     @usableFromInline
     func fail(_ error: any Error, hook: String, errors: ErrorAnswers) {
-        finish(errors.response(for: error, hook: hook, requestID: context.requestID), wakeLoop: false)
+        finish(errors.response(for: error, hook: hook, requestID: fields.id?.string), wakeLoop: false)
     }
 
     /// Worker side: one error answers every job of a batch.
     @usableFromInline
     static func fail(_ jobs: [Job], _ error: any Error, hook: String, errors: ErrorAnswers) {
-        let answer = errors.response(for: error, hook: hook, requestID: jobs.first?.context.requestID)
+        let answer = errors.response(for: error, hook: hook, requestID: jobs.first?.fields.id?.string)
         for job in jobs { job.finish(answer, wakeLoop: false) }
     }
 

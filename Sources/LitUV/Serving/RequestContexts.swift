@@ -31,13 +31,29 @@ public struct RequestContexts: RandomAccessCollection, Sendable {
         }
     }
 
-    private static let currentBatch = ThreadLocal<RequestContexts>()
+    /// This thread's current batch: a pointer to the `RequestContexts` that ``withCurrent(_:_:)`` holds on its
+    /// stack for the duration of its call.
+    private static let currentBatch = ThreadLocalPointer()
 
     /// The contexts of the batch this thread is predicting, for the default ``LitAPI/predict(batch:)`` that hands
     /// each input its context.
-    static var current: RequestContexts? { currentBatch.value }
+    @usableFromInline
+    static var current: RequestContexts? {
+        currentBatch.value?.assumingMemoryBound(to: RequestContexts.self).pointee
+    }
 
-    static func withCurrent<R>(_ contexts: RequestContexts, _ body: () throws -> R) throws -> R {
-        try currentBatch.withValue(contexts) { () throws -> R in try body() }
+    @usableFromInline
+    static func exchangeCurrent(_ pointer: UnsafeRawPointer?) -> UnsafeRawPointer? {
+        currentBatch.exchange(pointer)
+    }
+
+    /// Runs `body` with `contexts` as this thread's current batch (restoring the previous one after).
+    @inlinable
+    static func withCurrent<R>(_ contexts: RequestContexts, _ body: () throws -> R) rethrows -> R {
+        try withUnsafePointer(to: contexts) { pointer in
+            let previous = exchangeCurrent(UnsafeRawPointer(pointer))
+            defer { _ = exchangeCurrent(previous) }
+            return try body()
+        }
     }
 }

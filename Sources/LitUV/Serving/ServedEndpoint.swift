@@ -44,23 +44,34 @@ final class ServedEndpoint: Sendable {
     /// - Returns: The answer now (inline endpoints, a full queue), or the queued job the connection waits for.
     func admit(
         body: [UInt8],
-        capture: RequestCapture,
-        decoration: ResponseDecoration,
+        capture: RequestCapture?,
+        decoration: ResponseDecoration?,
         responder: HTTPResponder,
         completions: CompletionSink,
         loop: Int
     ) -> HTTPDispatch {
         let now = Monotonic.nanoseconds()
         let deadline = timeoutNanoseconds.map { now &+ $0 } ?? .max
-        var context = RequestContext(headers: capture.headers, path: settings.path, serverName: responder.serverName)
-        context.id = decoration.requestID
-        context.deadline = deadline
-        if settings.needsRequestHeaders { context.peerAddress = responder.connection.peerAddress }
-        if !capture.traceHeaders.isEmpty { context.traceHeaders = capture.traceHeaders }
+        var fields = RequestFields(
+            headers: capture?.headers ?? [],
+            path: settings.path,
+            method: "POST",
+            serverName: responder.serverName
+        )
+        fields.id = decoration?.requestID
+        fields.deadline = deadline
+        if settings.needsRequestHeaders { fields.peerAddress = responder.connection.peerAddress }
+        if let traceHeaders = capture?.traceHeaders, !traceHeaders.isEmpty { fields.traceHeaders = traceHeaders }
         switch kind {
         case .inline(let predictor):
             return .respond(
-                predictor.respond(loop: loop, body: body, context: context, arrival: now, deadline: deadline)
+                predictor.respond(
+                    loop: loop,
+                    body: body,
+                    context: RequestContext(fields: fields),
+                    arrival: now,
+                    deadline: deadline
+                )
             )
         case .pooled(let pool):
             let job = Job(
@@ -70,8 +81,8 @@ final class ServedEndpoint: Sendable {
                 responder: responder,
                 completions: completions,
                 statistics: statistics,
-                context: context,
-                record: decoration.observer as? RequestRecord,
+                fields: fields,
+                record: decoration?.observer as? RequestRecord,
                 creditWaiter: jobsStream ? Parker() : nil
             )
             inFlight.increment()
