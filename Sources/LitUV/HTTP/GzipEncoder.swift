@@ -62,7 +62,7 @@ public struct GzipLevel: Sendable, Hashable, CustomStringConvertible {
 /// one per I/O loop (loop-confined, beside the loop's other per-loop state) or one per worker thread
 /// (worker-confined, created in the worker before its first job). Nothing in the encoder checks the thread.
 ///
-/// **Allocation.** `init` allocates zlib's state once (about 270 KiB with window bits 15 and memory level 8: the
+/// **Allocation.** `init` allocates zlib's state once (about 260 KiB with window bits 15 and memory level 8: the
 /// 64 KiB window, the hash chains and the pending buffer). Each body then costs a `deflateReset` (no allocation) and
 /// one output allocation for the `[UInt8]` forms; ``compress(_:appendingTo:)`` writes into a caller's reusable
 /// buffer and allocates nothing once that buffer is large enough.
@@ -80,7 +80,7 @@ public struct GzipLevel: Sendable, Hashable, CustomStringConvertible {
 
     /// 15 window bits (32 KiB window, the most) + 16: write a gzip header and trailer instead of zlib's.
     private static let gzipWindowBits: Int32 = 15 + 16
-    /// zlib's default memory level (8): the fastest setting that does not need more than ~270 KiB.
+    /// zlib's default memory level (8): a 64 KiB hash table and 64 KiB of pending output.
     private static let memoryLevel: Int32 = 8
 
     /// Creates an encoder and allocates its zlib state (once for the encoder's life).
@@ -113,10 +113,10 @@ public struct GzipLevel: Sendable, Hashable, CustomStringConvertible {
 
     /// An upper bound on the compressed size of `count` bytes (zlib's `deflateBound` for this stream, with the gzip
     /// header and trailer): the room ``compress(_:appendingTo:)`` reserves.
-    /// - Parameter count: The body's length in bytes.
+    /// - Parameter count: The body's length in bytes (a negative count counts as 0).
     /// - Returns: The most bytes the gzip member can take.
     public func maximumCompressedCount(for count: Int) -> Int {
-        Int(deflateBound(stream, UInt(count)))
+        Int(clamping: deflateBound(stream, UInt(max(0, count))))
     }
 
     /// Compresses `body` into one gzip member.
