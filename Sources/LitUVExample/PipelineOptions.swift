@@ -20,7 +20,7 @@ struct PipelineOptions: ParsableArguments {
     )
     var corsOrigins: [String] = []
 
-    @Flag(help: "Gzip answers of 500 bytes or more for clients that accept it (streams excepted).")
+    @Flag(help: "Gzip answers of 1000 bytes or more for clients that accept it (streams excepted).")
     var gzip = false
 
     @Option(name: .customLong("trusted-host"), help: "Answer 400 unless Host names this host (repeatable).")
@@ -38,7 +38,7 @@ struct PipelineOptions: ParsableArguments {
         if let apiKey { configuration.apiKey = apiKey }
         configuration.requestIDs = requestId
         if !corsOrigins.isEmpty { configuration.cors = CORSPolicy(allowedOrigins: corsOrigins) }
-        configuration.compressResponses = gzip
+        if gzip { configuration.compression = ResponseCompression() }
         if !trustedHosts.isEmpty { configuration.trustedHosts = trustedHosts }
         configuration.accessLog = accessLog
     }

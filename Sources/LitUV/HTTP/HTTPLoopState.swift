@@ -8,8 +8,6 @@ final class HTTPLoopState {
     @exclusivity(unchecked) var date = DateCache()
     #endif
     let limits: HTTPLimits
-    /// Compresses answers for clients that accept gzip (nil when the server does not compress).
-    var compression: ResponseCompressor?
     /// Nanoseconds a request head may take to arrive (slowloris guard).
     let headerTimeout: UInt64
     /// Nanoseconds an idle keep-alive connection (or a stalled body) is kept.

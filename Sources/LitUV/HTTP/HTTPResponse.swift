@@ -191,7 +191,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     ) {
         appendStatusLine(response.status, to: &buffer)
         response.contentType.append(to: &buffer)
-        if response.isGzipEncoded { buffer.append("Content-Encoding: gzip\r\n") }
+        if response.isGzipEncoded { buffer.append(ResponseCompression.contentEncodingLine) }
         buffer.append("Content-Length: ")
         buffer.appendDecimal(response.body.count)
         buffer.append("\r\nDate: ")

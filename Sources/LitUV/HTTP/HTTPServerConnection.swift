@@ -509,7 +509,10 @@ final class HTTPServerConnection: TCPConnectionHandler {
         if let id = decoration.requestID, let detail = response.errorDetail {
             response.body = HTTPResponse.detailJSON(detail, requestID: id.string)
         }
-        if decoration.compress { state.compression?.compress(&response) }
+        decoration.compressor?.compress(&response)
+        if decoration.variesByEncoding, ResponseCompression.isCompressible(response.contentType) {
+            response.headers.append(("Vary", "Accept-Encoding"))
+        }
     }
 
     /// Reading pauses while too many answers are pending or too many bytes wait to be sent (a client that pipelines

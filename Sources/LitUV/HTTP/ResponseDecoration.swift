@@ -10,15 +10,21 @@ final class ResponseDecoration: @unchecked Sendable {
     var headers: [(name: String, value: String)] = []
     /// Sent as `X-Request-Id` and added as `request_id` to `{"detail": ...}` error bodies.
     var requestID: RequestID?
-    /// The client accepts gzip and the server compresses: an eligible body is gzipped before it is written.
-    var compress = false
+    /// The client accepts gzip and the server compresses: an eligible body is gzipped (by the worker that made it,
+    /// else before it is written).
+    var compressor: ResponseCompressor?
+    /// The server compresses: answers of a compressible type carry `Vary: Accept-Encoding`, whether this client
+    /// accepts gzip or not (a cache must not give a gzip answer to a client that cannot read it).
+    var variesByEncoding = false
     /// Told once the answer has been written (access log, callbacks); nil when nobody listens.
     var observer: (any ResponseObserver)?
 
     init() {}
 
     /// True when nothing is added.
-    var isEmpty: Bool { headers.isEmpty && requestID == nil && !compress && observer == nil }
+    var isEmpty: Bool {
+        headers.isEmpty && requestID == nil && compressor == nil && !variesByEncoding && observer == nil
+    }
 }
 
 /// Hears about a request's final answer once it is in the connection's output (loop thread).

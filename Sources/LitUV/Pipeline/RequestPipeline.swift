@@ -18,7 +18,8 @@ final class RequestPipeline: Sendable {
     let trustedHosts: TrustedHosts?
     let cors: CORSCheck?
     let apiKey: SecretKey?
-    let compresses: Bool
+    /// Set when the server compresses answers.
+    let compressor: ResponseCompressor?
     let accessLog: AccessLog?
     let middleware: [any LitMiddleware]
     let logger: Logger
@@ -32,7 +33,7 @@ final class RequestPipeline: Sendable {
         trustedHosts: TrustedHosts?,
         cors: CORSCheck?,
         apiKey: SecretKey?,
-        compresses: Bool,
+        compressor: ResponseCompressor?,
         accessLog: AccessLog?,
         middleware: [any LitMiddleware],
         logger: Logger,
@@ -42,13 +43,13 @@ final class RequestPipeline: Sendable {
         self.trustedHosts = trustedHosts
         self.cors = cors
         self.apiKey = apiKey
-        self.compresses = compresses
+        self.compressor = compressor
         self.accessLog = accessLog
         self.middleware = middleware
         self.logger = logger
         self.onResponseWritten = onResponseWritten
         isIdle =
-            !requestIDs && trustedHosts == nil && cors == nil && apiKey == nil && !compresses && accessLog == nil
+            !requestIDs && trustedHosts == nil && cors == nil && apiKey == nil && compressor == nil && accessLog == nil
             && middleware.isEmpty && onResponseWritten == nil
     }
 
@@ -118,8 +119,11 @@ final class RequestPipeline: Sendable {
                 return outcome
             }
         }
-        if compresses, let accept = fields.acceptEncoding {
-            decoration.compress = AcceptEncoding.acceptsGzip(slice(accept))
+        if let compressor {
+            decoration.variesByEncoding = true
+            if let accept = fields.acceptEncoding, AcceptEncoding.acceptsGzip(slice(accept)) {
+                decoration.compressor = compressor
+            }
         }
         if !middleware.isEmpty {
             outcome.answer = runMiddleware(

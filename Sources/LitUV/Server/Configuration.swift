@@ -78,9 +78,10 @@ extension LitServer {
         public var requestIDs: Bool
         /// Cross-origin requests from browsers (``CORSPolicy``). nil (the default): no CORS field is sent.
         public var cors: CORSPolicy?
-        /// Gzip answers of 500 bytes or more whose content is text or JSON when the client's `Accept-Encoding`
-        /// allows it (LitServe's default GZip middleware); streams are not compressed. Default false.
-        public var compressResponses: Bool
+        /// Gzip whole answers whose content is text or JSON (``ResponseCompression``: 1000 bytes or more, level 1,
+        /// by default) when the client's `Accept-Encoding` allows it, as LitServe's GZip middleware does; streams
+        /// are not compressed. nil (the default): no compression.
+        public var compression: ResponseCompression?
         /// Host names a request's `Host` may name (`api.example.com`, `*.example.com`, `127.0.0.1`); others are
         /// answered `400`. nil (the default): any host.
         public var trustedHosts: [String]?
@@ -120,7 +121,7 @@ extension LitServer {
             apiKeyExemptPaths: [String]? = nil,
             requestIDs: Bool = false,
             cors: CORSPolicy? = nil,
-            compressResponses: Bool = false,
+            compression: ResponseCompression? = nil,
             trustedHosts: [String]? = nil,
             accessLog: Bool = false,
             middleware: [any LitMiddleware] = []
@@ -129,7 +130,7 @@ extension LitServer {
             self.apiKeyExemptPaths = apiKeyExemptPaths
             self.requestIDs = requestIDs
             self.cors = cors
-            self.compressResponses = compressResponses
+            self.compression = compression
             self.trustedHosts = trustedHosts
             self.accessLog = accessLog
             self.middleware = middleware

@@ -37,7 +37,7 @@ enum PipelineSetup {
             trustedHosts: trustedHosts,
             cors: cors,
             apiKey: apiKey,
-            compresses: configuration.compressResponses,
+            compressor: configuration.compression.map { ResponseCompressor(policy: $0) },
             accessLog: configuration.accessLog ? AccessLog(logger: accessLogger) : nil,
             middleware: configuration.middleware,
             logger: configuration.logger,

@@ -26,6 +26,8 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
     let fields: RequestFields
     /// The request's record for the access log and callbacks, when they are on.
     let record: RequestRecord?
+    /// Set when the client accepts gzip and the server compresses: the worker compresses the answer it makes.
+    let compressor: ResponseCompressor?
     private let state = Atomic<UInt8>(State.queued.rawValue)
     /// Streamed bytes handed to the loop and not yet accepted by the kernel (flow control).
     let streamCredit = Atomic<Int>(0)
@@ -42,6 +44,7 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         statistics: EndpointStatistics,
         fields: RequestFields,
         record: RequestRecord? = nil,
+        compressor: ResponseCompressor? = nil,
         creditWaiter: Parker? = nil
     ) {
         self.body = body
@@ -52,6 +55,7 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         self.statistics = statistics
         self.fields = fields
         self.record = record
+        self.compressor = compressor
         self.creditWaiter = creditWaiter
     }
 
@@ -89,6 +93,8 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
     /// Worker side: hands the whole answer back to the job's loop.
     /// - Parameter wakeLoop: false when the caller wakes the loop later (``LoopWakeups``).
     func finish(_ response: HTTPResponse, wakeLoop: Bool = true) {
+        var response = response
+        compressor?.compress(&response)
         completions.deliver(.finished(self, response), wake: wakeLoop)
     }
 

@@ -83,6 +83,7 @@ final class ServedEndpoint: Sendable {
                 statistics: statistics,
                 fields: fields,
                 record: decoration?.observer as? RequestRecord,
+                compressor: decoration?.compressor,
                 creditWaiter: jobsStream ? Parker() : nil
             )
             inFlight.increment()
