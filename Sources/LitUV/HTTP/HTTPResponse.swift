@@ -39,24 +39,18 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
 
 /// A complete response as the server writes it.
 @_spi(Benchmarks) public struct HTTPResponse: Sendable {
-    public enum ContentType: Sendable, Equatable {
+    /// The server's own content types, written from constant bytes. Any other media type (a ``LitResponse``'s) is
+    /// ``none`` here with a validated `Content-Type` field in ``headers``.
+    public enum ContentType: Sendable {
         case json, text, prometheus, ndjson, eventStream, none
-        /// Any other media type, already validated (a token `/` token, optional parameters, no CR or LF).
-        case other(String)
-
-        /// Appends the `Content-Type` line (nothing for ``none``).
-        func append(to buffer: inout ByteBuffer) {
+        var headerLine: StaticString {
             switch self {
-            case .json: buffer.append("Content-Type: application/json\r\n")
-            case .text: buffer.append("Content-Type: text/plain; charset=utf-8\r\n")
-            case .prometheus: buffer.append("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n")
-            case .ndjson: buffer.append("Content-Type: application/x-ndjson\r\n")
-            case .eventStream: buffer.append("Content-Type: text/event-stream\r\n")
-            case .none: break
-            case .other(let value):
-                buffer.append("Content-Type: ")
-                buffer.append(value)
-                buffer.append("\r\n")
+            case .json: "Content-Type: application/json\r\n"
+            case .text: "Content-Type: text/plain; charset=utf-8\r\n"
+            case .prometheus: "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+            case .ndjson: "Content-Type: application/x-ndjson\r\n"
+            case .eventStream: "Content-Type: text/event-stream\r\n"
+            case .none: ""
             }
         }
     }
@@ -190,7 +184,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
         into buffer: inout ByteBuffer
     ) {
         appendStatusLine(response.status, to: &buffer)
-        response.contentType.append(to: &buffer)
+        buffer.append(response.contentType.headerLine)
         if response.isGzipEncoded { buffer.append(ResponseCompression.contentEncodingLine) }
         buffer.append("Content-Length: ")
         buffer.appendDecimal(response.body.count)
@@ -238,7 +232,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
         into buffer: inout ByteBuffer
     ) {
         buffer.append("HTTP/1.1 200 OK\r\n")
-        contentType.append(to: &buffer)
+        buffer.append(contentType.headerLine)
         buffer.append(chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n")
         buffer.append("Cache-Control: no-cache\r\nDate: ")
         date.append(to: &buffer)

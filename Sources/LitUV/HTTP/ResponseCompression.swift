@@ -113,7 +113,6 @@ public struct ResponseCompression: Sendable, Hashable {
         switch contentType {
         case .json, .ndjson, .text, .prometheus: true
         case .eventStream, .none: false
-        case .other(let value): isCompressible(contentType: value)
         }
     }
 

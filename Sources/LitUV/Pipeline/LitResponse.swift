@@ -57,13 +57,18 @@ public struct LitResponse: Sendable {
             }
         }
         var type = HTTPResponse.ContentType.none
+        var fields = headers
         if let contentType {
             guard HeaderValidation.isValidMediaType(contentType) else {
                 return .failure(LitResponseError(message: "invalid content type \"\(contentType)\""))
             }
-            type = contentType == "application/json" ? .json : .other(contentType)
+            if contentType == "application/json" {
+                type = .json
+            } else {
+                fields.insert(("Content-Type", contentType), at: 0)
+            }
         }
-        return .success(HTTPResponse(status: HTTPStatus(status), contentType: type, body: body, headers: headers))
+        return .success(HTTPResponse(status: HTTPStatus(status), contentType: type, body: body, headers: fields))
     }
 }
 

@@ -71,8 +71,9 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         return started
     }
 
-    /// The context hooks get: a view of this job (one reference to copy).
-    @usableFromInline
+    /// The context hooks get: a view of this job (one reference to copy; inlined, so a hook that ignores its context
+    /// costs nothing).
+    @inlinable
     var hookContext: RequestContext { RequestContext(job: self) }
 
     /// Loop side: the answer is no longer wanted. A queued job is then skipped by the workers, and a streaming

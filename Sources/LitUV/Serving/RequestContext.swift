@@ -16,7 +16,7 @@ public struct RequestContext: Sendable {
 
     @usableFromInline var storage: Storage
 
-    @usableFromInline
+    @inlinable
     init(job: Job) { storage = .job(job) }
 
     init(fields: RequestFields) { storage = .fields(fields) }
@@ -44,10 +44,7 @@ public struct RequestContext: Sendable {
         get {
             switch storage {
             case .fields(let fields): return fields
-            case .job(let job):
-                var fields = job.fields
-                fields.presence = job
-                return fields
+            case .job(let job): return job.fields
             }
         }
         set { storage = .fields(newValue) }
@@ -111,7 +108,7 @@ public struct RequestContext: Sendable {
     public var isClientConnected: Bool {
         switch storage {
         case .job(let job): !job.isCancelled
-        case .fields(let fields): fields.presence?.isCancelled != true
+        case .fields: true
         }
     }
 }
@@ -128,8 +125,6 @@ struct RequestFields: Sendable {
     var id: RequestID?
     /// Monotonic nanoseconds at which the request times out (`UInt64.max` for never).
     var deadline: UInt64 = .max
-    /// The request's job, for ``RequestContext/isClientConnected`` (nil for contexts built by hand or inline).
-    var presence: (any RequestPresence)?
 }
 
 /// Whether a request is still wanted (a queued ``Job``).

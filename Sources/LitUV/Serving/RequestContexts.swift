@@ -15,8 +15,10 @@ public struct RequestContexts: RandomAccessCollection, Sendable {
     /// Contexts given one by one (for tests of batch hooks).
     public init(_ contexts: [RequestContext]) { storage = .contexts(contexts) }
 
+    @inlinable
     public var startIndex: Int { 0 }
 
+    @inlinable
     public var endIndex: Int {
         switch storage {
         case .jobs(let jobs): jobs.count
@@ -24,6 +26,7 @@ public struct RequestContexts: RandomAccessCollection, Sendable {
         }
     }
 
+    @inlinable
     public subscript(position: Int) -> RequestContext {
         switch storage {
         case .jobs(let jobs): jobs[position].hookContext
