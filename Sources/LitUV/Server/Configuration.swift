@@ -89,6 +89,9 @@ extension LitServer {
         public var accessLog: Bool
         /// Request interceptors run in order on the I/O loop after the built-in steps (``LitMiddleware``).
         public var middleware: [any LitMiddleware]
+        /// Hooks told about the server's start and stop and each request's stages, in order (``LitCallback``).
+        /// Default none: then no request is timed or observed.
+        public var callbacks: [any LitCallback]
 
         /// Creates a configuration; every parameter has LitServe's default, or the one in docs/ARCHITECTURE.md
         /// ("Limits and bad input", "Shutdown").
@@ -123,7 +126,8 @@ extension LitServer {
             compressResponses: Bool = false,
             trustedHosts: [String]? = nil,
             accessLog: Bool = false,
-            middleware: [any LitMiddleware] = []
+            middleware: [any LitMiddleware] = [],
+            callbacks: [any LitCallback] = []
         ) {
             self.apiKey = apiKey
             self.apiKeyExemptPaths = apiKeyExemptPaths
@@ -133,6 +137,7 @@ extension LitServer {
             self.trustedHosts = trustedHosts
             self.accessLog = accessLog
             self.middleware = middleware
+            self.callbacks = callbacks
             self.tls = tls
             self.host = host
             self.port = port

@@ -223,6 +223,7 @@ final class LoopContext: HTTPRequestHandler {
                 if let refusal = endpoint.authorizer.refusal(for: context) { return .refuse(refusal) }
             }
             var capture = RequestCapture()
+            if runtime.tracesRequests { capture.traceHeaders = TraceHeaders.capture(head, in: buffer) }
             if endpoint.settings.needsRequestHeaders {
                 capture.headers.reserveCapacity(head.headers.count)
                 for field in head.headers {

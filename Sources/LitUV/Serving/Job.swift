@@ -6,9 +6,10 @@ import Synchronization
 /// the client leaves or its deadline passes, and then answers (504) or drops it itself.
 @usableFromInline
 final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder`, `context` and `completions` are
-    // immutable; everything else the worker hands to the loop travels inside `Completion` values through the
-    // completion queue (a release/acquire hand-off); `state` and `streamCredit` are atomic.
+    // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder`, `context`, `completions`,
+    // `record` and `observation` are immutable; everything else the worker hands to the loop travels inside
+    // `Completion` values through the completion queue (a release/acquire hand-off); `state` and `streamCredit` are
+    // atomic.
 
     enum State: UInt8 {
         case queued, running, cancelled
@@ -26,6 +27,9 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
     let context: RequestContext
     /// The request's record for the access log and callbacks, when they are on.
     let record: RequestRecord?
+    /// The callbacks' and the tracer's view of the request, when either is on (nil otherwise: the stages then only
+    /// check this field).
+    @usableFromInline let observation: RequestObservation?
     private let state = Atomic<UInt8>(State.queued.rawValue)
     /// Streamed bytes handed to the loop and not yet accepted by the kernel (flow control).
     let streamCredit = Atomic<Int>(0)
@@ -42,6 +46,7 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         statistics: EndpointStatistics,
         context: RequestContext,
         record: RequestRecord? = nil,
+        observation: RequestObservation? = nil,
         creditWaiter: Parker? = nil
     ) {
         self.body = body
@@ -52,6 +57,7 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         self.statistics = statistics
         self.context = context
         self.record = record
+        self.observation = observation
         self.creditWaiter = creditWaiter
     }
 

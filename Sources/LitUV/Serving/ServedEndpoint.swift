@@ -20,6 +20,8 @@ final class ServedEndpoint: Sendable {
     private let inFlight: InFlightCounter
     /// The pool's engine streams with flow control: each job gets a ``Job/creditWaiter``.
     private let jobsStream: Bool
+    /// The run's callbacks and tracer; nil when there are none (then nothing is observed per request).
+    private let observer: ServerObserver?
 
     init(
         settings: LitEndpointSettings,
@@ -27,8 +29,10 @@ final class ServedEndpoint: Sendable {
         kind: Kind,
         authorizer: Authorizer,
         timeoutNanoseconds: UInt64?,
-        inFlight: InFlightCounter
+        inFlight: InFlightCounter,
+        observer: ServerObserver? = nil
     ) {
+        self.observer = observer
         self.settings = settings
         self.statistics = statistics
         self.kind = kind
@@ -59,10 +63,25 @@ final class ServedEndpoint: Sendable {
         if !capture.traceHeaders.isEmpty { context.traceHeaders = capture.traceHeaders }
         switch kind {
         case .inline(let predictor):
+            let observation = observer?.admit(
+                context,
+                record: decoration.observer as? RequestRecord,
+                now: now,
+                queued: false
+            )
             return .respond(
-                predictor.respond(loop: loop, body: body, context: context, arrival: now, deadline: deadline)
+                predictor.respond(
+                    loop: loop,
+                    body: body,
+                    context: context,
+                    arrival: now,
+                    deadline: deadline,
+                    observation: observation
+                )
             )
         case .pooled(let pool):
+            let record = decoration.observer as? RequestRecord
+            let observation = observer?.admit(context, record: record, now: now, queued: true)
             let job = Job(
                 body: body,
                 arrival: now,
@@ -71,7 +90,8 @@ final class ServedEndpoint: Sendable {
                 completions: completions,
                 statistics: statistics,
                 context: context,
-                record: decoration.observer as? RequestRecord,
+                record: record,
+                observation: observation,
                 creditWaiter: jobsStream ? Parker() : nil
             )
             inFlight.increment()
