@@ -138,6 +138,33 @@ private struct StoreLogHandler: LogHandler {
     }
 }
 
+/// The per-stage latency callback of the documentation (Docs.docc, "Callbacks and tracing"), as written there.
+final class StageLatency: LitCallback {
+    private let logger: Logger
+    /// Stage times of the requests in flight, by request id.
+    private let stages = Mutex<[String: Logger.Metadata]>([:])
+
+    init(logger: Logger) { self.logger = logger }
+
+    func didDecodeRequest(_ request: RequestContext, _ stage: LitStageTiming) { note("decode", stage, request) }
+    func didPredict(_ request: RequestContext, _ stage: LitStageTiming) { note("predict", stage, request) }
+    func didEncodeResponse(_ request: RequestContext, _ stage: LitStageTiming) { note("encode", stage, request) }
+
+    func responseSent(_ response: LitResponseEvent) {
+        guard let id = response.requestID else { return }
+        var line = stages.withLock { $0.removeValue(forKey: id) } ?? [:]
+        line["queue"] = "\(response.queueWait)"
+        line["total"] = "\(response.latency)"
+        line["status"] = "\(response.status)"
+        logger.info("stages", metadata: line)
+    }
+
+    private func note(_ name: String, _ stage: LitStageTiming, _ request: RequestContext) {
+        guard let id = request.requestID else { return }
+        stages.withLock { $0[id, default: ["request_id": "\(id)"]][name] = "\(stage.duration)" }
+    }
+}
+
 /// The events of a request that went through every stage, in order.
 let everyStage = [
     "requestReceived", "willDecodeRequest", "didDecodeRequest", "willPredict", "didPredict", "willEncodeResponse",
@@ -335,6 +362,26 @@ struct CallbackTests {
         #expect(events.map(\.name) == everyStage)
         #expect(events.allSatisfy { $0.thread.hasPrefix("lituv-io") })
         #expect(events.last?.queueWait == .zero)
+    }
+
+    @Test func theDocumentedStageLatencyCallbackLogsOneLinePerRequest() throws {
+        let log = LogStore()
+        let server = try LitServer(
+            SquareAPI(),
+            configuration: callbackConfiguration([StageLatency(logger: log.logger)])
+        )
+        try withRunningServer(server) { running in
+            let client = try TestClient(port: running.port)
+            #expect(try predict(6, id: "doc", on: client).status == 200)
+        }
+        let lines = log.lines.filter { $0.message == "stages" }
+        #expect(lines.count == 1)
+        #expect(lines.first?.metadata["request_id"] == "doc")
+        #expect(lines.first?.metadata["status"] == "200")
+        #expect(
+            Set(lines.first?.metadata.keys.map { $0 } ?? [])
+                == ["request_id", "decode", "predict", "encode", "queue", "total", "status"]
+        )
     }
 
     @Test func aServerWithoutCallbacksOrTracerObservesNothing() throws {

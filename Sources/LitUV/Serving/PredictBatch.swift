@@ -11,21 +11,23 @@ enum PredictBatch {
     /// `LoopWakeups`).
     @inlinable
     static func run<API: LitAPI>(_ batch: [Job], on api: API, errors: ErrorAnswers) {
+        // Callbacks or tracing on: every job of the run has an observation (or none has). Without them this check
+        // is all the request path pays (docs/ARCHITECTURE.md, "Callbacks").
+        if batch.first?.observation != nil {
+            runObserved(batch, on: api, errors: errors)
+            return
+        }
         var inputs: [API.Input] = []
         inputs.reserveCapacity(batch.count)
         // The jobs whose input is in `inputs`: `batch` itself until a decode fails (no array to build then).
         var survivors: [Job]? = nil
         for index in batch.indices {
             let job = batch[index]
-            // Callbacks and tracing: `observation` is nil unless they are on; the observed work is not inlined.
-            let decodeStart = job.observation?.willDecode(job)
             do {
                 let request = try JSONBridge.decode(API.Request.self, from: job.body)
                 inputs.append(try api.decodeRequest(request, context: job.hookContext))
-                if let decodeStart { job.observation?.didDecode(since: decodeStart, error: nil) }
                 survivors?.append(job)
             } catch {
-                if let decodeStart { job.observation?.didDecode(since: decodeStart, error: error) }
                 job.fail(error, hook: "decodeRequest", errors: errors)
                 if survivors == nil { survivors = Array(batch[..<index]) }
             }
@@ -33,29 +35,24 @@ enum PredictBatch {
         guard !inputs.isEmpty else { return }
         let owners = survivors ?? batch
         let outputs: [API.Output]
-        let predictStart = owners[0].observation == nil ? nil : RequestObservation.willPredict(owners)
         do {
             outputs = try api.predict(batch: inputs, contexts: RequestContexts(jobs: owners))
         } catch {
-            if let predictStart { RequestObservation.didPredict(owners, since: predictStart, error: error) }
             Job.fail(owners, error, hook: "predict", errors: errors)
             return
         }
-        if let predictStart { RequestObservation.didPredict(owners, since: predictStart, error: nil) }
         guard outputs.count == owners.count else {
             Job.failBatchSizeMismatch(owners, outputCount: outputs.count, errors: errors)
             return
         }
         for index in owners.indices {
-            let job = owners[index]
-            let encodeStart = job.observation?.willEncode()
             do {
-                let body = try JSONBridge.encode(try api.encodeResponse(outputs[index], context: job.hookContext))
-                if let encodeStart { job.observation?.didEncode(since: encodeStart, error: nil) }
-                job.succeed(json: body)
+                let job = owners[index]
+                job.succeed(
+                    json: try JSONBridge.encode(try api.encodeResponse(outputs[index], context: job.hookContext))
+                )
             } catch {
-                if let encodeStart { job.observation?.didEncode(since: encodeStart, error: error) }
-                job.fail(error, hook: "encodeResponse", errors: errors)
+                owners[index].fail(error, hook: "encodeResponse", errors: errors)
             }
         }
     }

@@ -141,6 +141,32 @@ final class RequestObservation: @unchecked Sendable {
         for job in jobs { job.observation?.didPredict(since: start, now: now, batchSize: jobs.count, error: error) }
     }
 
+    // MARK: Entry points for `PredictBatch` (a job without an observation is skipped)
+
+    /// ``willDecode(_:)`` for `job`'s observation; 0 when it has none.
+    @usableFromInline
+    static func willDecode(_ job: Job) -> UInt64 {
+        job.observation?.willDecode(job) ?? 0
+    }
+
+    /// ``didDecode(since:error:)`` for `job`'s observation.
+    @usableFromInline
+    static func didDecode(_ job: Job, since start: UInt64, error: (any Error)?) {
+        job.observation?.didDecode(since: start, error: error)
+    }
+
+    /// ``willEncode()`` for `job`'s observation; 0 when it has none.
+    @usableFromInline
+    static func willEncode(_ job: Job) -> UInt64 {
+        job.observation?.willEncode() ?? 0
+    }
+
+    /// ``didEncode(since:error:)`` for `job`'s observation.
+    @usableFromInline
+    static func didEncode(_ job: Job, since start: UInt64, error: (any Error)?) {
+        job.observation?.didEncode(since: start, error: error)
+    }
+
     // MARK: The answer (loop thread)
 
     /// The answer was written: the request span ends with its status.

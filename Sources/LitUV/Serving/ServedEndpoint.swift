@@ -80,8 +80,11 @@ final class ServedEndpoint: Sendable {
                 )
             )
         case .pooled(let pool):
-            let record = decoration.observer as? RequestRecord
-            let observation = observer?.admit(context, record: record, now: now, queued: true)
+            var observation: RequestObservation?
+            if let observer {
+                let record = decoration.observer as? RequestRecord
+                observation = observer.admit(context, record: record, now: now, queued: true)
+            }
             let job = Job(
                 body: body,
                 arrival: now,
@@ -90,7 +93,7 @@ final class ServedEndpoint: Sendable {
                 completions: completions,
                 statistics: statistics,
                 context: context,
-                record: record,
+                record: decoration.observer as? RequestRecord,
                 observation: observation,
                 creditWaiter: jobsStream ? Parker() : nil
             )
