@@ -152,6 +152,37 @@ struct TracingTests {
         }
     }
 
+    @Test func aRequestWhoseClientLeftEndsItsSpansMarkedAbandoned() throws {
+        let tracer = RecordingTracer()
+        let recorder = EventRecorder()
+        var configuration = configuration()
+        configuration.callbacks = [recorder]
+        let server = try LitServer(PerRequestSquareAPI(delay: .milliseconds(300)), configuration: configuration)
+        try withTracer(tracer) {
+            try withRunningServer(server) { running in
+                let client = try TestClient(port: running.port)
+                client.resetOnClose()
+                try client.send(
+                    TestClient.format("POST", "/predict", body: #"{"input":1}"#, headers: ["X-Request-Id: gone"])
+                )
+                // Leave while the prediction runs; the server drops the answer.
+                let deadline = ContinuousClock.now + .seconds(5)
+                while recorder.names(for: "gone").contains("willPredict") == false && ContinuousClock.now < deadline {
+                    usleep(1_000)
+                }
+            }
+        }
+        let spans = try finishedTrace(tracer, requestID: "gone")
+        let root = try #require(spans.first { $0.kind == .server })
+        if case .bool(true)? = root.attributes["lituv.abandoned"]?.toSpanAttribute() {
+        } else {
+            Issue.record("the request span is not marked abandoned: \(root.attributes)")
+        }
+        #expect(root.int("http.response.status_code") == nil)
+        #expect(spans.allSatisfy { $0.end != nil })
+        #expect(!recorder.names(for: "gone").contains("responseSent"))
+    }
+
     @Test func withoutATracerNothingIsTracedAndTraceFieldsAreNotKept() throws {
         let seen = Locked<[[(name: String, value: String)]]>([])
         let server = try LitServer(TraceHeadersAPI(seen: seen), configuration: configuration())
