@@ -6,7 +6,8 @@ import Synchronization
 /// the request passes (the worker records its queue wait), and told when the answer is written.
 final class RequestRecord: ResponseObserver, @unchecked Sendable {
     // Invariant for @unchecked Sendable: the `let`s are set at head time on the loop; `queueWaitNanoseconds` is
-    // atomic (a worker writes it); `onWritten` runs on the loop that wrote the answer.
+    // atomic (a worker writes it); `observation` is written at admission and read when the answer is written, both
+    // on the request's loop; `onWritten` runs on the loop that wrote the answer.
 
     let method: String
     let path: String
@@ -16,6 +17,8 @@ final class RequestRecord: ResponseObserver, @unchecked Sendable {
     let startedAt: UInt64
     /// Nanoseconds between the request's admission and the start of its prediction (0 when not queued).
     let queueWaitNanoseconds = Atomic<UInt64>(0)
+    /// What the callbacks and the tracer keep about the request, set at its admission to an API (nil otherwise).
+    var observation: (any AnyObject & Sendable)?
     private let onWritten: @Sendable (RequestRecord, _ status: Int, _ bodyBytes: Int) -> Void
 
     init(

@@ -90,6 +90,9 @@ extension LitServer {
         public var accessLog: Bool
         /// Request interceptors run in order on the I/O loop after the built-in steps (``LitMiddleware``).
         public var middleware: [any LitMiddleware]
+        /// Hooks told about the server's start and stop and each request's stages, in order (``LitCallback``).
+        /// Default none: then no request is timed or observed.
+        public var callbacks: [any LitCallback]
 
         /// Creates a configuration; every parameter has LitServe's default, or the one in docs/ARCHITECTURE.md
         /// ("Limits and bad input", "Shutdown").
@@ -124,7 +127,8 @@ extension LitServer {
             compression: ResponseCompression? = nil,
             trustedHosts: [String]? = nil,
             accessLog: Bool = false,
-            middleware: [any LitMiddleware] = []
+            middleware: [any LitMiddleware] = [],
+            callbacks: [any LitCallback] = []
         ) {
             self.apiKey = apiKey
             self.apiKeyExemptPaths = apiKeyExemptPaths
@@ -134,6 +138,7 @@ extension LitServer {
             self.trustedHosts = trustedHosts
             self.accessLog = accessLog
             self.middleware = middleware
+            self.callbacks = callbacks
             self.tls = tls
             self.host = host
             self.port = port

@@ -252,6 +252,10 @@ public final class RunningServer: Sendable {
     var liveWorkerCount: Int { runtime.endpoints.reduce(0) { $0 + $1.liveWorkerCount } }
     var statistics: [EndpointStatistics] { runtime.endpoints.map(\.statistics) }
     var shutdownKey: String? { runtime.shutdownKey?.value }
+    /// Whether the run observes requests (callbacks or an active tracer); false means no per-request observation.
+    var isObserved: Bool { runtime.observer != nil }
+    /// Whether the run keeps request heads' trace context fields (an active tracer).
+    var tracesRequests: Bool { runtime.tracesRequests }
 
     private func finish() {
         let first = ended.withLock { ended -> Bool in

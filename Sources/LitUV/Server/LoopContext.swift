@@ -223,6 +223,10 @@ final class LoopContext: HTTPRequestHandler {
                 if let refusal = endpoint.authorizer.refusal(for: context) { return .refuse(refusal) }
             }
             var capture: RequestCapture?
+            if runtime.tracesRequests {
+                let traceHeaders = TraceHeaders.capture(head, in: buffer)
+                if !traceHeaders.isEmpty { capture = RequestCapture(traceHeaders: traceHeaders) }
+            }
             if endpoint.settings.needsRequestHeaders {
                 var headers: [(name: String, value: String)] = []
                 headers.reserveCapacity(head.headers.count)

@@ -36,6 +36,10 @@ final class ServerRuntime: @unchecked Sendable {
     let infoBody: [UInt8]
     /// The steps every request head passes before routing (API key, CORS, request ids, ...).
     let pipeline: RequestPipeline
+    /// The callbacks and the tracer, nil when there are none (docs/ARCHITECTURE.md, "Callbacks", "Tracing").
+    let observer: ServerObserver?
+    /// A tracer is active: request heads' `traceparent`/`tracestate` are kept for it.
+    let tracesRequests: Bool
     var logger: Logger { configuration.logger }
 
     // Written by `start`, then read by the shutdown sequence.
@@ -93,6 +97,14 @@ final class ServerRuntime: @unchecked Sendable {
         let inFlight = InFlightCounter(waiter: shutdownProgress)
         self.inFlight = inFlight
         let timeout = configuration.timeout.map(\.nanoseconds)
+        // The tracer is chosen once per run: the no-op one means no tracing work at all per request.
+        let observer = ServerObserver(
+            callbacks: configuration.callbacks,
+            tracer: RequestTracer.active(),
+            logger: configuration.logger
+        )
+        self.observer = observer
+        tracesRequests = observer?.tracesRequests ?? false
         endpoints = definitions.map { definition in
             let settings = LitEndpointSettings(
                 path: definition.path,
@@ -126,7 +138,8 @@ final class ServerRuntime: @unchecked Sendable {
                     errors: ErrorAnswers(name: definition.name, logger: configuration.logger)
                 ),
                 timeoutNanoseconds: timeout,
-                inFlight: inFlight
+                inFlight: inFlight,
+                observer: observer
             )
         }
         if configuration.enableShutdownAPI {
@@ -138,7 +151,13 @@ final class ServerRuntime: @unchecked Sendable {
         } else {
             shutdownKey = nil
         }
-        pipeline = try PipelineSetup.make(configuration)
+        var onResponseWritten: (@Sendable (RequestRecord, Int, Int) -> Void)?
+        if let observer {
+            onResponseWritten = { record, status, bytes in
+                observer.responseWritten(record, status: status, bodyBytes: bytes)
+            }
+        }
+        pipeline = try PipelineSetup.make(configuration, onResponseWritten: onResponseWritten)
         infoBody = ServerInfo.render(configuration: configuration, endpoints: endpoints.map(\.settings))
     }
 
@@ -164,6 +183,7 @@ final class ServerRuntime: @unchecked Sendable {
             throw error
         }
         announceShutdownKey()
+        observer?.serverDidStart(host: host, ports: ports)
     }
 
     private func startLoops() throws(LitServerError) {

@@ -6,9 +6,10 @@ import Synchronization
 /// the client leaves or its deadline passes, and then answers (504) or drops it itself.
 @usableFromInline
 final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder`, `fields` and `completions` are
-    // immutable; everything else the worker hands to the loop travels inside `Completion` values through the
-    // completion queue (a release/acquire hand-off); `state` and `streamCredit` are atomic.
+    // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder`, `fields`, `completions`,
+    // `record`, `compressor` and `observation` are immutable; everything else the worker hands to the loop travels
+    // inside `Completion` values through the completion queue (a release/acquire hand-off); `state` and
+    // `streamCredit` are atomic.
 
     enum State: UInt8 {
         case queued, running, cancelled
@@ -28,6 +29,9 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
     let record: RequestRecord?
     /// Set when the client accepts gzip and the server compresses: the worker compresses the answer it makes.
     let compressor: ResponseCompressor?
+    /// The callbacks' and the tracer's view of the request, when either is on (nil otherwise: the stages then only
+    /// check this field).
+    @usableFromInline let observation: RequestObservation?
     private let state = Atomic<UInt8>(State.queued.rawValue)
     /// Streamed bytes handed to the loop and not yet accepted by the kernel (flow control).
     let streamCredit = Atomic<Int>(0)
@@ -45,6 +49,7 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         fields: RequestFields,
         record: RequestRecord? = nil,
         compressor: ResponseCompressor? = nil,
+        observation: RequestObservation? = nil,
         creditWaiter: Parker? = nil
     ) {
         self.body = body
@@ -56,6 +61,7 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         self.fields = fields
         self.record = record
         self.compressor = compressor
+        self.observation = observation
         self.creditWaiter = creditWaiter
     }
 

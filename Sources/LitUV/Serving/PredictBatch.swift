@@ -11,6 +11,12 @@ enum PredictBatch {
     /// `LoopWakeups`).
     @inlinable
     static func run<API: LitAPI>(_ batch: [Job], on api: API, errors: ErrorAnswers) {
+        // Callbacks or tracing on: every job of the run has an observation (or none has). Without them this check
+        // is all the request path pays (docs/ARCHITECTURE.md, "Callbacks").
+        if batch.first?.observation != nil {
+            runObserved(batch, on: api, errors: errors)
+            return
+        }
         var inputs: [API.Input] = []
         inputs.reserveCapacity(batch.count)
         // The jobs whose input is in `inputs`: `batch` itself until a decode fails (no array to build then).

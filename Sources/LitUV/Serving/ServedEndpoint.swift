@@ -20,6 +20,8 @@ final class ServedEndpoint: Sendable {
     private let inFlight: InFlightCounter
     /// The pool's engine streams with flow control: each job gets a ``Job/creditWaiter``.
     private let jobsStream: Bool
+    /// The run's callbacks and tracer; nil when there are none (then nothing is observed per request).
+    private let observer: ServerObserver?
 
     init(
         settings: LitEndpointSettings,
@@ -27,8 +29,10 @@ final class ServedEndpoint: Sendable {
         kind: Kind,
         authorizer: Authorizer,
         timeoutNanoseconds: UInt64?,
-        inFlight: InFlightCounter
+        inFlight: InFlightCounter,
+        observer: ServerObserver? = nil
     ) {
+        self.observer = observer
         self.settings = settings
         self.statistics = statistics
         self.kind = kind
@@ -64,16 +68,28 @@ final class ServedEndpoint: Sendable {
         if let traceHeaders = capture?.traceHeaders, !traceHeaders.isEmpty { fields.traceHeaders = traceHeaders }
         switch kind {
         case .inline(let predictor):
+            let observation = observer?.admit(
+                RequestContext(fields: fields),
+                record: decoration?.observer as? RequestRecord,
+                now: now,
+                queued: false
+            )
             return .respond(
                 predictor.respond(
                     loop: loop,
                     body: body,
                     context: RequestContext(fields: fields),
                     arrival: now,
-                    deadline: deadline
+                    deadline: deadline,
+                    observation: observation
                 )
             )
         case .pooled(let pool):
+            var observation: RequestObservation?
+            if let observer {
+                let record = decoration?.observer as? RequestRecord
+                observation = observer.admit(RequestContext(fields: fields), record: record, now: now, queued: true)
+            }
             let job = Job(
                 body: body,
                 arrival: now,
@@ -84,6 +100,7 @@ final class ServedEndpoint: Sendable {
                 fields: fields,
                 record: decoration?.observer as? RequestRecord,
                 compressor: decoration?.compressor,
+                observation: observation,
                 creditWaiter: jobsStream ? Parker() : nil
             )
             inFlight.increment()
