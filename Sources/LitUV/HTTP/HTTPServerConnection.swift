@@ -231,49 +231,61 @@ final class HTTPServerConnection: TCPConnectionHandler {
 
     private func handleHead(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer, startedAfterDrain: Bool) {
         var summary = RequestSummary(method: head.method, minorVersion: head.minorVersion, keepAlive: head.keepAlive)
-        var routing = handler.route(head, in: buffer, startedAfterDrain: startedAfterDrain, connection: self)
+        let routing = handler.route(head, in: buffer, startedAfterDrain: startedAfterDrain, connection: self)
         summary.tag = routing.tag
+        let decoration = routing.decoration
+        let routed = routing.route
         let hasBody = (head.contentLength ?? 0) > 0 || head.isChunked
+        // One switch that moves the route's payload out (matching it several times would copy it).
+        var route: HTTPRoute
         var answerNow = false
-        switch head.expectation {
-        case .none:
-            break
-        case .unsupported:
-            routing.route = .respond(.error(HTTPStatus(417), "Unsupported Expect header", close: true))
-            answerNow = hasBody
-        case .continue:
-            if hasBody, case .collectBody = routing.route {
-                enqueueInterimContinue(summary: summary)
-            } else {
+        switch consume routed {
+        case .collectBody(let target, let capture):
+            switch head.expectation {
+            case .none:
+                route = .collectBody(target: target, capture: capture)
+            case .continue:
+                if hasBody { enqueueInterimContinue(summary: summary) }
+                route = .collectBody(target: target, capture: capture)
+            case .unsupported:
+                route = .respond(.error(HTTPStatus(417), "Unsupported Expect header", close: true))
                 answerNow = hasBody
             }
-        }
-        if case .refuse(let response) = routing.route {
-            routing.route = .respond(response)
+        case .respond(let response):
+            route = .respond(response)
+            if head.expectation == .unsupported {
+                route = .respond(.error(HTTPStatus(417), "Unsupported Expect header", close: true))
+            }
+            answerNow = hasBody && head.expectation != .none
+        case .refuse(let response):
+            route = .respond(response)
+            if head.expectation == .unsupported {
+                route = .respond(.error(HTTPStatus(417), "Unsupported Expect header", close: true))
+            }
             answerNow = hasBody
         }
-        if answerNow, case .respond(var response) = routing.route {
+        if answerNow, case .respond(var response) = route {
             // A final answer before the body: send it now, without waiting for (or reading) a body the client may
             // hold back until it hears from us, or that the server refused; it may or may not send the body, so
             // discard the rest and close after it.
             response.closeConnection = true
             live.current = nil
             live.discardingInput = true
-            enqueue(response, summary: summary, decoration: routing.decoration)
+            enqueue(response, summary: summary, decoration: decoration)
             return
         }
         var body: [UInt8] = []
         var collectsBody = false
-        if case .collectBody = routing.route {
+        if case .collectBody = route {
             collectsBody = true
             if let length = head.contentLength, length > 0 { body.reserveCapacity(length) }
         }
         live.current = InProgress(
-            route: routing.route,
+            route: route,
             summary: summary,
             body: body,
             collectsBody: collectsBody,
-            decoration: routing.decoration
+            decoration: decoration
         )
     }
 
@@ -444,51 +456,39 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// Writes answers from the front of the pipeline while they are ready.
     private func writeReadySlots() {
         while live.slotHead < live.slots.count && !live.closing {
-            let slot = live.slots[live.slotHead]
-            if slot.interim {
+            // Fields are read in place and the answer is moved out: copying the whole slot would retain everything
+            // it holds (a measurable share of a request).
+            if live.slots[live.slotHead].interim {
                 transport.withOutputBuffer { $0.append("HTTP/1.1 100 Continue\r\n\r\n") }
                 live.slotHead += 1
                 continue
             }
-            if var stream = slot.stream {
-                let done = writeStream(&stream, summary: slot.summary, decoration: slot.decoration)
-                live.slots[live.slotHead].stream = stream
-                guard done else { break }
-                live.slotHead += 1
-                slot.pending?.streamBytesDelivered(stream.writtenSinceDrain)
-                handler.didRespond(tag: slot.summary.tag, status: 200)
-                slot.decoration?.observer?.responseWritten(status: 200, bodyBytes: stream.bodyBytes)
-                let last = live.slotHead == live.slots.count && live.current == nil
-                let keepAlive =
-                    stream.failure == nil && slot.summary.keepAlive && slot.summary.minorVersion >= 1
-                    && !(handler.closesConnections && last) && !(live.peerClosed && last)
-                if !keepAlive {
-                    live.closing = true
-                    cancelPending()
-                    transport.closeAfterFlush()
-                }
+            if live.slots[live.slotHead].stream != nil {
+                guard writeStreamSlot() else { break }
                 continue
             }
-            guard var response = slot.response else { break }
+            guard var response = live.slots[live.slotHead].response.take() else { break }
+            let summary = live.slots[live.slotHead].summary
+            let decoration = live.slots[live.slotHead].decoration
             live.slotHead += 1
-            if let decoration = slot.decoration { decorate(&response, with: decoration) }
+            if let decoration { decorate(&response, with: decoration) }
             let last = live.slotHead == live.slots.count && live.current == nil
             let keepAlive =
-                slot.summary.keepAlive && !response.closeConnection
+                summary.keepAlive && !response.closeConnection
                 && !(handler.closesConnections && last) && !(live.peerClosed && last)
             transport.withOutputBuffer { buffer in
                 HTTPResponseEncoder.encode(
                     response,
-                    decoration: slot.decoration,
-                    omitBody: slot.summary.method == .head,
+                    decoration: decoration,
+                    omitBody: summary.method == .head,
                     keepAlive: keepAlive,
-                    minorVersion: slot.summary.minorVersion,
+                    minorVersion: summary.minorVersion,
                     date: &state.date,
                     into: &buffer
                 )
             }
-            handler.didRespond(tag: slot.summary.tag, status: response.status.code)
-            slot.decoration?.observer?.responseWritten(status: response.status.code, bodyBytes: response.body.count)
+            handler.didRespond(tag: summary.tag, status: response.status.code)
+            decoration?.observer?.responseWritten(status: response.status.code, bodyBytes: response.body.count)
             if let action = response.afterWrite { live.afterWrite.append(action) }
             if !keepAlive {
                 live.closing = true
@@ -501,6 +501,30 @@ final class HTTPServerConnection: TCPConnectionHandler {
             live.slotHead = 0
         }
         resumeReadingIfPossible()
+    }
+
+    /// Writes the streamed answer at the front of the pipeline as far as it has arrived.
+    /// - Returns: False while the stream is not complete (the pipeline waits behind it).
+    private func writeStreamSlot() -> Bool {
+        let slot = live.slots[live.slotHead]
+        guard var stream = slot.stream else { return true }
+        let done = writeStream(&stream, summary: slot.summary, decoration: slot.decoration)
+        live.slots[live.slotHead].stream = stream
+        guard done else { return false }
+        live.slotHead += 1
+        slot.pending?.streamBytesDelivered(stream.writtenSinceDrain)
+        handler.didRespond(tag: slot.summary.tag, status: 200)
+        slot.decoration?.observer?.responseWritten(status: 200, bodyBytes: stream.bodyBytes)
+        let last = live.slotHead == live.slots.count && live.current == nil
+        let keepAlive =
+            stream.failure == nil && slot.summary.keepAlive && slot.summary.minorVersion >= 1
+            && !(handler.closesConnections && last) && !(live.peerClosed && last)
+        if !keepAlive {
+            live.closing = true
+            cancelPending()
+            transport.closeAfterFlush()
+        }
+        return true
     }
 
     /// Applies the pipeline's changes to an answer's body: the request id in a `{"detail": ...}` error body, and gzip
