@@ -85,6 +85,9 @@ struct Example: ParsableCommand {
     @Flag(help: "Share the port with a LitUV process already listening on it (hot restart), instead of failing.")
     var reusePort = false
 
+    @Flag(name: .customLong("no-metrics"), help: "Record no metrics; /metrics answers 404.")
+    var metricsOff = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
@@ -112,6 +115,7 @@ struct Example: ParsableCommand {
             enableShutdownAPI: enableShutdownAPI,
             drainDelay: .microseconds(Int64(drainDelayMs * 1000)),
             reusePort: reusePort,
+            metricsEnabled: !metricsOff,
             modelMetadata: ["name": model.rawValue],
             handleSignals: true,
             tls: tls
@@ -188,6 +192,8 @@ struct Example: ParsableCommand {
                     + #"-d '{"model": "embed", "input": "a white rabbit"}'"#
             ]
         }
+        // The application's swift-metrics backend: swift-prometheus, shown on /metrics.
+        if !metricsOff { LitServer.bootstrapMetrics() }
         do {
             let server = try LitServer(endpoints: endpoints, configuration: configuration)
             let running = try server.start(host: host, port: port)

@@ -66,6 +66,7 @@ extension ServerRuntime {
         }
         // 7. Every loop closes its handles and stops.
         stopLoops(keepingStatusOfUnstartedLoops: true)
+        metrics.stopPublishing { publishMetrics() }
         logger.info("server stopped")
         finished.leave()
     }

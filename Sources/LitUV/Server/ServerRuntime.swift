@@ -22,6 +22,8 @@ final class ServerRuntime: @unchecked Sendable {
     let configuration: LitServer.Configuration
     let router: Router
     let statistics: RequestStatistics
+    /// LitUV's metrics of this run as swift-metrics objects (`MetricsPublisher.swift`).
+    let metrics: MetricsPublisher
     /// The endpoints, in the order they were given (the router's `.endpoint(index)`).
     let endpoints: [ServedEndpoint]
     let shutdownKey: ShutdownKey?
@@ -87,7 +89,9 @@ final class ServerRuntime: @unchecked Sendable {
             endpointPaths: definitions.map(\.path),
             staticRoutes: StaticRoute.mergingDuplicatePaths(definitions.flatMap(\.staticRoutes))
         )
-        statistics = RequestStatistics(routeNames: router.names)
+        let metrics = MetricsPublisher(isEnabled: configuration.metricsEnabled, application: MetricsBackend.application)
+        self.metrics = metrics
+        statistics = RequestStatistics(routeNames: router.names, metricsEnabled: configuration.metricsEnabled)
         let inFlight = InFlightCounter(waiter: shutdownProgress)
         self.inFlight = inFlight
         let timeout = configuration.timeout.map(\.nanoseconds)
@@ -105,7 +109,7 @@ final class ServerRuntime: @unchecked Sendable {
                 workersPerDevice: definition.workersPerDevice,
                 devices: definition.devices
             )
-            let statistics = EndpointStatistics()
+            let statistics = metrics.endpointStatistics(path: definition.path)
             let kind = definition.makeRuntime(
                 EndpointContext(
                     endpoint: settings,
@@ -155,6 +159,11 @@ final class ServerRuntime: @unchecked Sendable {
             abortStart()
             finished.leave()
             throw error
+        }
+        do {
+            try metrics.startPublishing { [weak self] in self?.publishMetrics() }
+        } catch {
+            logger.warning("metrics: cannot start the lituv-metrics thread (\(error)); publishing at scrapes only")
         }
         announceShutdownKey()
     }
