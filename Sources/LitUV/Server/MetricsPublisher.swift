@@ -236,13 +236,15 @@ private struct OwnSeriesFactory: MetricsFactory {
 }
 
 /// Batch sizes to an application's backend: a swift-metrics `Recorder` (aggregating).
-private struct RecorderSink: ObservationSink {
+private final class RecorderSink: ObservationSink {
     let recorder: CoreMetrics.Recorder
+    init(recorder: CoreMetrics.Recorder) { self.recorder = recorder }
     func record(_ value: Double) { recorder.record(value) }
 }
 
 /// Latencies to an application's backend: a swift-metrics `Timer`, in nanoseconds.
-private struct TimerSink: ObservationSink {
+private final class TimerSink: ObservationSink {
     let timer: CoreMetrics.Timer
+    init(timer: CoreMetrics.Timer) { self.timer = timer }
     func record(_ value: Double) { timer.recordNanoseconds(Int64(value * 1e9)) }
 }

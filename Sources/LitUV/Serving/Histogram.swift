@@ -1,8 +1,10 @@
 import Synchronization
 
 /// Where a histogram also sends each observation: the application's swift-metrics backend (a `Recorder` or `Timer`
-/// of it, wrapped by the `Server` layer). Called on the thread that observed, for every observation.
-protocol ObservationSink: Sendable {
+/// of it, wrapped by the `Server` layer). Called on the thread that observed, for every observation. A class, so that
+/// a histogram without one pays a nil check and nothing else (an optional existential of a struct would be copied,
+/// with a retain and a release, at every observation).
+protocol ObservationSink: AnyObject, Sendable {
     /// One observation, in the histogram's unit (seconds for latency, requests for batch sizes).
     func record(_ value: Double)
 }
@@ -36,14 +38,13 @@ final class Histogram: Sendable {
 
     func observe(_ value: Double) {
         guard isEnabled else { return }
-        var index = bounds.count
-        for (i, bound) in bounds.enumerated() where value <= bound {
-            index = i
-            break
-        }
+        // The first bound not below the value (`bounds.count`: +Inf).
+        var index = 0
+        let count = bounds.count
+        while index < count && value > bounds[index] { index &+= 1 }
         buckets.add(index)
         sumMicros.add(Int(value * scale), ordering: .relaxed)
-        sink?.record(value)
+        if let sink { sink.record(value) }
     }
 
     /// Observations in each bucket (not cumulative), the last one being +Inf.
