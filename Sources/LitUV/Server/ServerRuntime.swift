@@ -10,10 +10,11 @@ import Glibc
 /// state the shutdown sequence works on. A server can be started again after a run ends; each run gets a new
 /// runtime.
 ///
-/// This file starts a run (in order: loops, inline copies, listeners, workers, signals, the shutdown coordinator).
-/// The rest of the run lives beside it: `ServerRuntime+Shutdown.swift` (the shutdown sequence, top to bottom),
-/// `ServerRuntime+Signals.swift`, `BuiltInAnswers.swift` (`/`, `/health`, `/info`, `/metrics`, `/shutdown`) and
-/// `PrometheusMetrics.swift`. Requests reach the endpoints through each loop's ``LoopContext``.
+/// This file starts a run (in order: loops, inline copies, listeners, workers, signals, the shutdown coordinator,
+/// and the metrics publisher when an application backend needs one). The rest of the run lives beside it:
+/// `ServerRuntime+Shutdown.swift` (the shutdown sequence, top to bottom), `ServerRuntime+Signals.swift`,
+/// `BuiltInAnswers.swift` (`/`, `/health`, `/info`, `/metrics`, `/shutdown`), `PrometheusMetrics.swift` and
+/// `MetricsPublisher.swift`. Requests reach the endpoints through each loop's ``LoopContext``.
 final class ServerRuntime: @unchecked Sendable {
     // Invariant for @unchecked Sendable: the immutable `let`s are set in init; `loops`/`contexts`/`signalWatchers`
     // are written only in `start` before any other thread can see them and read-only afterwards; mutable shared state
