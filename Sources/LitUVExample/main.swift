@@ -86,6 +86,8 @@ struct Example: ParsableCommand {
     var reusePort = false
 
     @OptionGroup(title: "Request pipeline") var pipeline: PipelineOptions
+    @Flag(name: .customLong("no-metrics"), help: "Record no metrics; /metrics answers 404.")
+    var metricsOff = false
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
@@ -114,6 +116,7 @@ struct Example: ParsableCommand {
             enableShutdownAPI: enableShutdownAPI,
             drainDelay: .microseconds(Int64(drainDelayMs * 1000)),
             reusePort: reusePort,
+            metricsEnabled: !metricsOff,
             modelMetadata: ["name": model.rawValue],
             handleSignals: true,
             tls: tls
@@ -191,6 +194,8 @@ struct Example: ParsableCommand {
                     + #"-d '{"model": "embed", "input": "a white rabbit"}'"#
             ]
         }
+        // The application's swift-metrics backend: swift-prometheus, shown on /metrics.
+        if !metricsOff { LitServer.bootstrapMetrics() }
         do {
             let server = try LitServer(endpoints: endpoints, configuration: configuration)
             let running = try server.start(host: host, port: port)

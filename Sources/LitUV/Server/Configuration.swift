@@ -45,6 +45,9 @@ extension LitServer {
         public var infoPath: String
         /// The Prometheus metrics route. Default `/metrics`.
         public var metricsPath: String
+        /// Record metrics and serve them on ``metricsPath`` (swift-metrics and swift-prometheus; see
+        /// ``LitServer/bootstrapMetrics()``). False: nothing is recorded and ``metricsPath`` answers 404. Default true.
+        public var metricsEnabled: Bool
         /// Shown as `model` in `/info` (a JSON object of strings).
         public var modelMetadata: [String: String]?
         /// Watch SIGINT and SIGTERM and shut down gracefully (a second SIGINT stops at once). `run(host:port:)`
@@ -113,6 +116,7 @@ extension LitServer {
             livenessPath: String? = "/livez",
             infoPath: String = "/info",
             metricsPath: String = "/metrics",
+            metricsEnabled: Bool = true,
             modelMetadata: [String: String]? = nil,
             handleSignals: Bool = false,
             backlog: Int = 1024,
@@ -158,6 +162,7 @@ extension LitServer {
             self.livenessPath = livenessPath
             self.infoPath = infoPath
             self.metricsPath = metricsPath
+            self.metricsEnabled = metricsEnabled
             self.modelMetadata = modelMetadata
             self.handleSignals = handleSignals
             self.backlog = backlog

@@ -170,11 +170,15 @@ public final class LitServer: Sendable {
     }
 
     /// Serves until shut down (`POST /shutdown`, SIGINT or SIGTERM), then returns once every handle is closed.
+    ///
+    /// Owns the process: handles signals, and makes swift-prometheus the swift-metrics backend unless one is
+    /// bootstrapped already (``bootstrapMetrics()``).
     /// - Parameters:
     ///   - host: The address to listen on. Default `0.0.0.0`, as LitServe.
     ///   - port: The port. Default 8000.
     /// - Throws: ``LitServerError`` when the server cannot start, or when an API's `setup` failed.
     public func run(host: String = "0.0.0.0", port: Int = 8000) throws(LitServerError) {
+        if configuration.metricsEnabled { LitServer.bootstrapMetrics() }
         let running = try start(host: host, port: port, handleSignals: true)
         try running.wait()
     }
@@ -182,9 +186,11 @@ public final class LitServer: Sendable {
 
 extension LitServer: Service {
     /// Serves on ``Configuration/host``:``Configuration/port`` until the service group's graceful shutdown (or a
-    /// shutdown through the API), then returns once every handle is closed.
+    /// shutdown through the API), then returns once every handle is closed. Makes swift-prometheus the
+    /// swift-metrics backend unless one is bootstrapped already (``bootstrapMetrics()``).
     /// - Throws: ``LitServerError`` when the server cannot start or an API's `setup` failed.
     public func run() async throws {
+        if configuration.metricsEnabled { LitServer.bootstrapMetrics() }
         let running = try start(host: configuration.host, port: configuration.port, handleSignals: false)
         try await withGracefulShutdownHandler {
             try await running.waitAsync()

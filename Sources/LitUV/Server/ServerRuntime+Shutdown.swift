@@ -67,6 +67,7 @@ extension ServerRuntime {
         }
         // 7. Every loop closes its handles and stops.
         stopLoops(keepingStatusOfUnstartedLoops: true)
+        metrics.stopPublishing { publishMetrics() }
         logger.info("server stopped")
         observer?.serverDidStop(host: host, ports: ports)
         finished.leave()

@@ -10,10 +10,11 @@ import Glibc
 /// state the shutdown sequence works on. A server can be started again after a run ends; each run gets a new
 /// runtime.
 ///
-/// This file starts a run (in order: loops, inline copies, listeners, workers, signals, the shutdown coordinator).
-/// The rest of the run lives beside it: `ServerRuntime+Shutdown.swift` (the shutdown sequence, top to bottom),
-/// `ServerRuntime+Signals.swift`, `BuiltInAnswers.swift` (`/`, `/health`, `/info`, `/metrics`, `/shutdown`) and
-/// `PrometheusMetrics.swift`. Requests reach the endpoints through each loop's ``LoopContext``.
+/// This file starts a run (in order: loops, inline copies, listeners, workers, signals, the shutdown coordinator,
+/// and the metrics publisher when an application backend needs one). The rest of the run lives beside it:
+/// `ServerRuntime+Shutdown.swift` (the shutdown sequence, top to bottom), `ServerRuntime+Signals.swift`,
+/// `BuiltInAnswers.swift` (`/`, `/health`, `/info`, `/metrics`, `/shutdown`), `PrometheusMetrics.swift` and
+/// `MetricsPublisher.swift`. Requests reach the endpoints through each loop's ``LoopContext``.
 final class ServerRuntime: @unchecked Sendable {
     // Invariant for @unchecked Sendable: the immutable `let`s are set in init; `loops`/`contexts`/`signalWatchers`
     // are written only in `start` before any other thread can see them and read-only afterwards; mutable shared state
@@ -22,6 +23,8 @@ final class ServerRuntime: @unchecked Sendable {
     let configuration: LitServer.Configuration
     let router: Router
     let statistics: RequestStatistics
+    /// LitUV's metrics of this run as swift-metrics objects (`MetricsPublisher.swift`).
+    let metrics: MetricsPublisher
     /// The endpoints, in the order they were given (the router's `.endpoint(index)`).
     let endpoints: [ServedEndpoint]
     let shutdownKey: ShutdownKey?
@@ -93,7 +96,9 @@ final class ServerRuntime: @unchecked Sendable {
             endpointPaths: definitions.map(\.path),
             staticRoutes: StaticRoute.mergingDuplicatePaths(definitions.flatMap(\.staticRoutes))
         )
-        statistics = RequestStatistics(routeNames: router.names)
+        let metrics = MetricsPublisher(isEnabled: configuration.metricsEnabled, application: MetricsBackend.application)
+        self.metrics = metrics
+        statistics = RequestStatistics(routeNames: router.names, metricsEnabled: configuration.metricsEnabled)
         let inFlight = InFlightCounter(waiter: shutdownProgress)
         self.inFlight = inFlight
         let timeout = configuration.timeout.map(\.nanoseconds)
@@ -119,7 +124,7 @@ final class ServerRuntime: @unchecked Sendable {
                 workersPerDevice: definition.workersPerDevice,
                 devices: definition.devices
             )
-            let statistics = EndpointStatistics()
+            let statistics = metrics.endpointStatistics(path: definition.path)
             let kind = definition.makeRuntime(
                 EndpointContext(
                     endpoint: settings,
@@ -181,6 +186,11 @@ final class ServerRuntime: @unchecked Sendable {
             abortStart()
             finished.leave()
             throw error
+        }
+        do {
+            try metrics.startPublishing { [weak self] in self?.publishMetrics() }
+        } catch {
+            logger.warning("metrics: cannot start the lituv-metrics thread (\(error)); publishing at scrapes only")
         }
         announceShutdownKey()
         observer?.serverDidStart(host: host, ports: ports)
