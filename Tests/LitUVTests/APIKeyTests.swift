@@ -118,3 +118,24 @@ struct APIKeyTests {
         #expect(running.loopCloseStatuses.allSatisfy { $0 == 0 })
     }
 }
+
+@Suite("API key digests")
+struct APIKeyDigestTests {
+    @Test func sipHash128MatchesTheReferenceVector() {
+        // SipHash-2-4 with a 128-bit output, key 00 01 ... 0f, empty message (the reference implementation's first
+        // vector: a3 81 7f 04 ba 25 a8 e6 6d f6 72 14 c7 55 02 93).
+        let keyed = KeyedDigest(k0: 0x0706_0504_0302_0100, k1: 0x0f0e_0d0c_0b0a_0908)
+        let digest = [UInt8]().withUnsafeBytes { keyed.digest($0) }
+        #expect(digest.0 == 0xe6a8_25ba_047f_81a3)
+        #expect(digest.1 == 0x9302_55c7_1472_f66d)
+    }
+
+    @Test func onlyTheExactKeyMatches() {
+        let key = APIKeyDigest("s3cret-key")
+        func matches(_ text: String) -> Bool { Array(text.utf8).withUnsafeBytes { key.matches($0) } }
+        #expect(matches("s3cret-key"))
+        for wrong in ["", "s", "s3cret", "s3cret-ke", "s3cret-keY", "s3cret-key ", " s3cret-key", "x3cret-key"] {
+            #expect(!matches(wrong), "\(wrong)")
+        }
+    }
+}

@@ -17,7 +17,7 @@ final class RequestPipeline: Sendable {
     let requestIDs: Bool
     let trustedHosts: TrustedHosts?
     let cors: CORSCheck?
-    let apiKey: SecretKey?
+    let apiKey: APIKeyDigest?
     /// Set when the server compresses answers.
     let compressor: ResponseCompressor?
     let accessLog: AccessLog?
@@ -32,7 +32,7 @@ final class RequestPipeline: Sendable {
         requestIDs: Bool,
         trustedHosts: TrustedHosts?,
         cors: CORSCheck?,
-        apiKey: SecretKey?,
+        apiKey: APIKeyDigest?,
         compressor: ResponseCompressor?,
         accessLog: AccessLog?,
         middleware: [any LitMiddleware],
@@ -138,7 +138,7 @@ final class RequestPipeline: Sendable {
     }
 
     private func checkAPIKey(
-        _ key: SecretKey,
+        _ key: APIKeyDigest,
         head: HTTPRequestHead,
         fields: PipelineFields,
         in buffer: UnsafeRawBufferPointer,
@@ -162,7 +162,7 @@ final class RequestPipeline: Sendable {
         } else {
             return .error(.unauthorized, "Missing API key: send X-API-Key or Authorization: Bearer", headers: challenge)
         }
-        guard key.matches(presented, using: &loop.hasher) else {
+        guard key.matches(presented) else {
             return .error(.unauthorized, "Invalid API key", headers: challenge)
         }
         return nil
@@ -222,10 +222,9 @@ final class RequestPipeline: Sendable {
     }
 }
 
-/// A loop's own scratch for the pipeline: the request-id generator, the hasher for API keys and the view handed to
+/// A loop's own scratch for the pipeline: the request-id generator and the view handed to
 /// middleware. Loop thread only.
 final class PipelineLoopState {
     var ids = RequestIDGenerator()
-    var hasher = SHA256Hasher()
     let request = IncomingRequest()
 }

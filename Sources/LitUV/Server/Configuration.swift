@@ -70,7 +70,7 @@ extension LitServer {
 
         /// The API key every request must carry, as `X-API-Key: <key>` or `Authorization: Bearer <key>` (LitServe's
         /// `LIT_SERVER_API_KEY`); otherwise `401`. nil: `LIT_SERVER_API_KEY` is read when the server starts, and no
-        /// key is required when it is unset or empty. Compared as SHA-256 digests in constant time; never logged.
+        /// key is required when it is unset or empty. Compared as keyed digests in constant time; never logged.
         public var apiKey: String?
         /// Paths that need no API key. nil (the default): the probes, ``healthcheckPath``, ``livenessPath`` and
         /// ``metricsPath``. The shutdown route never needs it: it has its own key.

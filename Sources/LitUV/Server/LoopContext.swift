@@ -4,7 +4,7 @@ final class LoopContext: HTTPRequestHandler {
     let loop: EventLoop
     let loopState: HTTPLoopState
     let completions: CompletionSink
-    /// This loop's scratch for the request pipeline (request ids, the API-key hasher, the middleware view).
+    /// This loop's scratch for the request pipeline (request ids, the middleware view).
     private let pipelineState = PipelineLoopState()
     /// `unowned(unsafe)`: the runtime owns this context and outlives its loop thread (saves a strong retain/release
     /// per access on the request path).

@@ -11,12 +11,12 @@ enum PipelineSetup {
         _ configuration: LitServer.Configuration,
         onResponseWritten: (@Sendable (RequestRecord, Int, Int) -> Void)? = nil
     ) throws(LitServerError) -> RequestPipeline {
-        var apiKey: SecretKey?
+        var apiKey: APIKeyDigest?
         if let configured = configuration.apiKey {
             guard !configured.isEmpty else { throw .invalidConfiguration("apiKey is empty") }
-            apiKey = SecretKey(configured)
+            apiKey = APIKeyDigest(configured)
         } else if let environment = getenv("LIT_SERVER_API_KEY").map({ String(cString: $0) }), !environment.isEmpty {
-            apiKey = SecretKey(environment)  // read when the server starts, not at load
+            apiKey = APIKeyDigest(environment)  // read when the server starts, not at load
         }
         var cors: CORSCheck?
         if let policy = configuration.cors {
