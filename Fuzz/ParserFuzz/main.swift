@@ -1,5 +1,5 @@
-// libFuzzer target for HTTPRequestParser. Built by scripts/fuzz-parser together with the three parser sources and the
-// feeding code it shares with the parser tests:
+// libFuzzer target for HTTPRequestParser. Built by `scripts/fuzz parser` (or scripts/fuzz-parser) together with the
+// parser sources and the feeding code it shares with the parser tests:
 //   swiftc -parse-as-library -sanitize=fuzzer,address ... Sources/LitUV/HTTP/*.swift \
 //       Tests/LitUVTests/Support/ParserFeeding.swift Fuzz/ParserFuzz/main.swift
 // For every input it checks that the parser

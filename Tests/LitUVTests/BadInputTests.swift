@@ -223,6 +223,42 @@ struct BadInputTests {
         try expectRejected(raw, status: 400, closes: true)
     }
 
+    @Test func twoIdenticalContentLengthsAreAnswered400ThenClosed() throws {
+        let raw =
+            "POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: 13\r\nContent-Length: 13\r\n\r\n"
+            + "{\"input\":2.0}"
+        try expectRejected(raw, status: 400, closes: true)
+    }
+
+    @Test func contentLengthListIsAnswered400ThenClosed() throws {
+        let raw = "POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: 13, 13\r\n\r\n{\"input\":2.0}"
+        try expectRejected(raw, status: 400, closes: true)
+    }
+
+    @Test func transferEncodingChunkedThenGzipIsAnswered400ThenClosed() throws {
+        let raw = "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n"
+        try expectRejected(raw, status: 400, closes: true)
+    }
+
+    @Test func transferEncodingChunkedTwiceIsAnswered400ThenClosed() throws {
+        let raw = "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"
+        try expectRejected(raw, status: 400, closes: true)
+    }
+
+    @Test func chunkExtensionWithoutANameIsAnswered400ThenClosed() throws {
+        let raw =
+            "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "d;\r\n{\"input\":2.0}\r\n0\r\n\r\n"
+        try expectRejected(raw, status: 400, closes: true)
+    }
+
+    @Test func whitespaceBeforeTheEndOfAChunkSizeLineIsAnswered400ThenClosed() throws {
+        let raw =
+            "POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "d \r\n{\"input\":2.0}\r\n0\r\n\r\n"
+        try expectRejected(raw, status: 400, closes: true)
+    }
+
     @Test func invalidContentLengthIsAnswered400ThenClosed() throws {
         try expectRejected("POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n", status: 400, closes: true)
     }
@@ -254,6 +290,25 @@ struct BadInputTests {
 
     @Test func http11WithoutHostIsAnswered400() throws {
         try expectRejected("GET /health HTTP/1.1\r\nUser-Agent: t\r\n\r\n", status: 400, closes: false)
+    }
+
+    @Test func invalidHostIsAnswered400ThenClosed() throws {
+        try expectRejected("GET /health HTTP/1.1\r\nHost: exa mple.com\r\n\r\n", status: 400, closes: true)
+        try expectRejected("GET /health HTTP/1.1\r\nHost: user@example.com\r\n\r\n", status: 400, closes: true)
+        try expectRejected("GET /health HTTP/1.1\r\nHost: example.com:65536\r\n\r\n", status: 400, closes: true)
+        try expectRejected("GET /health HTTP/1.1\r\nHost: [::1\r\n\r\n", status: 400, closes: true)
+    }
+
+    @Test func emptyHostIsAnswered400ThenClosed() throws {
+        try expectRejected("GET /health HTTP/1.1\r\nHost:\r\n\r\n", status: 400, closes: true)
+    }
+
+    @Test func validHostWithIPv6AndPortIsServed() throws {
+        let server = try LitServer(SquareAPI(), configuration: testConfiguration())
+        try withRunningServer(server) { running in
+            let (_, response) = try sendRaw("GET /health HTTP/1.1\r\nHost: [::1]:8000\r\n\r\n", port: running.port)
+            #expect(response.status == 200)
+        }
     }
 
     @Test func http10WithoutHostIsAccepted() throws {

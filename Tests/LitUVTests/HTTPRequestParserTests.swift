@@ -510,13 +510,9 @@ func malformedContentLengthIsRejectedWith400(value: String) {
     expectError("POST / HTTP/1.1\r\n\(host)Content-Length: 5\r\ncontent-length: 5, 6\r\n\r\nhello!", 400)
 }
 
-@Test func identicalContentLengthsAreAccepted() {
+@Test func contentLengthWithLeadingZerosIsAccepted() {
+    // Repeated Content-Length fields and lists, even of one value, are rejected: see StrictFramingTests.
     let expected: [ParserEvent] = [.body(bytes("hello")), .end]
-    #expect(
-        parseWhole("POST / HTTP/1.1\r\n\(host)Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello").dropFirst()
-            == expected[...]
-    )
-    #expect(parseWhole("POST / HTTP/1.1\r\n\(host)Content-Length: 5 , 5,5\r\n\r\nhello").dropFirst() == expected[...])
     #expect(parseWhole("POST / HTTP/1.1\r\n\(host)Content-Length: 005\r\n\r\nhello").dropFirst() == expected[...])
 }
 
@@ -553,11 +549,9 @@ func chunkedTransferEncodingIsRecognised(value: String) throws {
     #expect(head.isChunked)
 }
 
-@Test(arguments: [
-    "gzip", "identity", "gzip, chunked", "chunked, gzip", "chunked, chunked", "deflate", "chunked;q=1", "xchunked",
-    "chunkedx",
-])
-func otherTransferCodingsAreRejectedWith501(value: String) {
+@Test(arguments: ["gzip", "identity", "gzip, chunked", "deflate", "xchunked", "chunkedx", "gzip, deflate, chunked"])
+func codingsLitUVDoesNotImplementAreRejectedWith501(value: String) {
+    // Codings whose final one is not chunked, and chunked twice or with parameters, are 400: see StrictFramingTests.
     expectError("POST / HTTP/1.1\r\n\(host)Transfer-Encoding: \(value)\r\n\r\n0\r\n\r\n", 501)
 }
 

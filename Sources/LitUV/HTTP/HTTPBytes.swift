@@ -181,33 +181,20 @@ extension HTTPRequestParser {
         return true
     }
 
-    /// Parses a Content-Length value: 1*DIGIT, or a comma-separated list of identical such values (RFC 9110 §8.6).
+    /// Parses a Content-Length value: 1*DIGIT (a list of values, even identical ones, is not accepted).
     /// Values too large for an Int saturate at `Int.max` (then rejected with 413 by the payload limit).
-    /// - Returns: The length, or `nil` when the value is malformed or lists different lengths.
+    /// - Returns: The length, or `nil` when the value is not a decimal number.
     static func parseContentLength(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
-        var j = range.lowerBound
-        let end = range.upperBound
-        var result: Int? = nil
-        while true {
-            while j < end, isOWS(load(buffer, j)) { j += 1 }
-            let digitsStart = j
-            var value = 0
-            while j < end {
-                let b = load(buffer, j)
-                guard isDigit(b) else { break }
-                let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, o2) = times10.addingReportingOverflow(Int(b &- UInt8(ascii: "0")))
-                value = o1 || o2 ? Int.max : sum
-                j += 1
-            }
-            guard j > digitsStart else { return nil }
-            if let previous = result, previous != value { return nil }
-            result = value
-            while j < end, isOWS(load(buffer, j)) { j += 1 }
-            if j == end { return result }
-            guard load(buffer, j) == .comma else { return nil }
-            j += 1
+        guard !range.isEmpty else { return nil }
+        var value = 0
+        for j in range {
+            let b = load(buffer, j)
+            guard isDigit(b) else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int(b &- UInt8(ascii: "0")))
+            value = o1 || o2 ? Int.max : sum
         }
+        return value
     }
 }
 

@@ -4,9 +4,10 @@ extension HTTPRequestParser {
     /// Validates an absolute-form request-target (RFC 9112 §3.2.2) and finds its path.
     ///
     /// Accepted: `http` or `https` (case-insensitive), `://`, an authority of a host (reg-name, IPv4 address or
-    /// bracketed IP literal) and an optional `:port`, then an optional path and query. Rejected with 400: no scheme,
-    /// another scheme, no `//` authority, an empty host, user information (`user@host`, which RFC 9110 §4.2.4 says to
-    /// treat as an error), a malformed host or port. The bytes of the path itself are checked as for origin-form (any
+    /// bracketed IP literal) and an optional `:port` (an empty port is allowed, as RFC 3986 §3.2.3 does), then an
+    /// optional path and query; the authority follows the grammar of HTTPRequestParser+Authority.swift. Rejected
+    /// with 400: no scheme, another scheme, no `//` authority, an empty host, user information (`user@host`, which
+    /// RFC 9110 §4.2.4 says to treat as an error), a malformed host or IP literal, a port over 65535. The bytes of the path itself are checked as for origin-form (any
     /// visible ASCII character).
     ///
     /// The path runs from the `/` that ends the authority to `pathEnd`. An empty path (`http://host` or
@@ -53,45 +54,15 @@ extension HTTPRequestParser {
             if b == .at { return invalid("User information (user@host) is not allowed in a request target") }
             authorityEnd += 1
         }
-        // host = IP-literal / IPv4address / reg-name
-        if j < authorityEnd && load(buffer, j) == .leftBracket {
-            j += 1
-            let literalStart = j
-            while j < authorityEnd, load(buffer, j) != .rightBracket {
-                guard isRegNameChar(load(buffer, j)) || load(buffer, j) == .colon else {
-                    return invalid("Invalid host in request target")
-                }
-                j += 1
-            }
-            guard j < authorityEnd, j > literalStart else { return invalid("Invalid host in request target") }
-            j += 1
-        } else {
-            while j < authorityEnd {
-                let b = load(buffer, j)
-                if b == .colon { break }
-                if b == .percent {
-                    guard authorityEnd - j >= 3, hexValue(load(buffer, j + 1)) != nil,
-                        hexValue(load(buffer, j + 2)) != nil
-                    else { return invalid("Invalid host in request target") }
-                    j += 3
-                    continue
-                }
-                guard isRegNameChar(b) else { return invalid("Invalid host in request target") }
-                j += 1
-            }
-            guard j > authorityStart else { return invalid("Empty host in request target") }
+        // host [ ":" port ]: the same grammar as the Host field, except that an empty port is allowed here.
+        switch authorityProblem(buffer, authorityStart..<authorityEnd, allowsEmptyPort: true) {
+        case nil: break
+        case .emptyHost: return invalid("Empty host in request target")
+        case .invalidHost: return invalid("Invalid host in request target")
+        case .invalidPort, .emptyPort: return invalid("Invalid port in request target")
         }
-        // [ ":" port ], port = *DIGIT
-        if j < authorityEnd {
-            guard load(buffer, j) == .colon else { return invalid("Invalid host in request target") }
-            j += 1
-            while j < authorityEnd {
-                guard isDigit(load(buffer, j)) else { return invalid("Invalid port in request target") }
-                j += 1
-            }
-        }
-        // path-abempty [ "?" query ]: `j` is at the path's "/", at the "?", or at the end.
-        return .success(j < pathEnd ? j..<pathEnd : emptyPath)
+        // path-abempty [ "?" query ]: `authorityEnd` is at the path's "/", at the "?", or at the end.
+        return .success(authorityEnd < pathEnd ? authorityEnd..<pathEnd : emptyPath)
     }
 
     @inline(__always)
@@ -102,18 +73,5 @@ extension HTTPRequestParser {
     /// ALPHA / DIGIT / "+" / "-" / "." (RFC 3986 scheme characters after the first).
     static func isSchemeChar(_ b: UInt8) -> Bool {
         isAlpha(b) || isDigit(b) || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
-    }
-
-    /// unreserved / sub-delims (RFC 3986): the characters of a reg-name other than pct-encoded ones.
-    static func isRegNameChar(_ b: UInt8) -> Bool {
-        if isAlpha(b) || isDigit(b) { return true }
-        switch b {
-        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): return true
-        case UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
-            UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
-            UInt8(ascii: "="):
-            return true
-        default: return false
-        }
     }
 }

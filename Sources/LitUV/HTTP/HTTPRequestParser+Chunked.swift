@@ -30,7 +30,9 @@ extension HTTPRequestParser {
                     return fail(413, "Request body too large")
                 }
                 switch b {
-                case .semicolon: chunk.step = .chunkExtension
+                case .semicolon:
+                    chunk.step = .chunkExtension
+                    chunk.extensionStep = .beforeName
                 case .cr: chunk.step = .sizeLF
                 case .space, .tab: chunk.step = .sizeBWS
                 case .lf: return fail(400, "Bare LF in chunk size line")
@@ -39,9 +41,13 @@ extension HTTPRequestParser {
                 i += 1
 
             case .sizeBWS:
+                // Whitespace after the size is only allowed before an extension's ";".
                 let b = Self.load(base, i)
                 if b == .semicolon {
                     chunk.step = .chunkExtension
+                    chunk.extensionStep = .beforeName
+                } else if b == .cr {
+                    return fail(400, "Whitespace before the end of a chunk size line")
                 } else if b != .space && b != .tab {
                     return fail(400, "Invalid chunk size")
                 }
@@ -50,12 +56,17 @@ extension HTTPRequestParser {
             case .chunkExtension:
                 while i < end {
                     let b = Self.load(base, i)
-                    if b == .cr { break }
-                    guard Self.isFieldValueChar(b) else {
-                        return b == .lf
-                            ? fail(400, "Bare LF in chunk size line")
+                    if b == .cr {
+                        if let problem = Self.extensionEndProblem(chunk.extensionStep) { return fail(400, problem) }
+                        break
+                    }
+                    if b == .lf { return fail(400, "Bare LF in chunk size line") }
+                    guard let next = Self.nextExtensionStep(chunk.extensionStep, b) else {
+                        return b == .semicolon || b == UInt8(ascii: "=")
+                            ? fail(400, "Chunk extension without a name or value")
                             : fail(400, "Invalid character in chunk extension")
                     }
+                    chunk.extensionStep = next
                     chunk.extensionLength += 1
                     guard chunk.extensionLength <= Self.maxChunkExtensionLength else {
                         return fail(400, "Chunk extension too long")
@@ -156,5 +167,49 @@ extension HTTPRequestParser {
             }
         }
         return .needMore(consumed: i)
+    }
+
+    /// The state after byte `b` of a chunk extension (RFC 9112 §7.1.1), or nil when `b` cannot come next. CR is
+    /// handled by the caller (`extensionEndProblem`).
+    @inline(__always)
+    static func nextExtensionStep(_ step: ExtensionStep, _ b: UInt8) -> ExtensionStep? {
+        let isWhitespace = b == .space || b == .tab
+        switch step {
+        case .beforeName:
+            if isWhitespace { return .beforeName }
+            return isTokenChar(b) ? .name : nil
+        case .name, .afterName:
+            if isTokenChar(b) && step == .name { return .name }
+            if isWhitespace { return .afterName }
+            if b == UInt8(ascii: "=") { return .beforeValue }
+            return b == .semicolon ? .beforeName : nil
+        case .beforeValue:
+            if isWhitespace { return .beforeValue }
+            if b == UInt8(ascii: "\"") { return .quoted }
+            return isTokenChar(b) ? .token : nil
+        case .token, .afterQuoted, .afterValue:
+            if isTokenChar(b) && step == .token { return .token }
+            if isWhitespace { return .afterValue }
+            return b == .semicolon ? .beforeName : nil
+        case .quoted:
+            // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+            if b == UInt8(ascii: "\"") { return .afterQuoted }
+            if b == UInt8(ascii: "\\") { return .quotedPair }
+            return isFieldValueChar(b) ? .quoted : nil
+        case .quotedPair:
+            // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+            return isFieldValueChar(b) ? .quoted : nil
+        }
+    }
+
+    /// Why a chunk size line cannot end (CR) in this state of its extension, or nil when it can.
+    static func extensionEndProblem(_ step: ExtensionStep) -> String? {
+        switch step {
+        case .name, .token, .afterQuoted: nil
+        case .beforeName: "Chunk extension without a name"
+        case .beforeValue: "Chunk extension without a value after \"=\""
+        case .afterName, .afterValue: "Whitespace before the end of a chunk size line"
+        case .quoted, .quotedPair: "Unterminated quoted string in chunk extension"
+        }
     }
 }

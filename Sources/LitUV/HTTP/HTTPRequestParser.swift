@@ -160,8 +160,14 @@
         case trailerLineStart, trailerName, trailerValue, trailerLF, finalLF
     }
 
+    /// Where in `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )` a chunk extension is.
+    enum ExtensionStep: UInt8 {
+        case beforeName, name, afterName, beforeValue, token, quoted, quotedPair, afterQuoted, afterValue
+    }
+
     struct ChunkState {
         var step: ChunkStep = .sizeStart
+        var extensionStep: ExtensionStep = .beforeName
         var size: UInt64 = 0
         var digits = 0
         var extensionLength = 0
@@ -464,6 +470,9 @@
         case 4 where Self.equalsIgnoringCase(buffer, name, "host"):
             facts.hostCount += 1
             if facts.hostCount > 1 { return HTTPParseError(status: 400, detail: "Multiple Host headers") }
+            // Validated in every target form; with an absolute-form target the target's authority is what counts,
+            // and the Host value is not compared with it (RFC 9112 §3.2.2).
+            if let error = Self.hostFieldError(buffer, value) { return error }
         case 6 where Self.equalsIgnoringCase(buffer, name, "expect"):
             let expects100 = Self.equalsIgnoringCase(buffer, value, "100-continue")
             if !expects100 {
@@ -490,31 +499,44 @@
             }
             facts.authorization = value
         case 14 where Self.equalsIgnoringCase(buffer, name, "content-length"):
-            guard let length = Self.parseContentLength(buffer, value) else {
-                return HTTPParseError(status: 400, detail: "Invalid Content-Length")
+            // Strictest choice (RFC 9112 §6.3 allows merging identical values): one field, one number.
+            guard facts.contentLength == nil else {
+                return HTTPParseError(status: 400, detail: "Multiple Content-Length headers")
             }
-            if let previous = facts.contentLength, previous != length {
-                return HTTPParseError(status: 400, detail: "Conflicting Content-Length values")
+            guard let length = Self.parseContentLength(buffer, value) else {
+                return HTTPParseError(status: 400, detail: "Invalid Content-Length: expected one decimal number")
             }
             facts.contentLength = length
         case 17 where Self.equalsIgnoringCase(buffer, name, "transfer-encoding"):
             facts.sawTransferEncoding = true
             var codings = facts.transferCodings
             var lastIsChunked = facts.lastCodingIsChunked
-            let wellFormed = Self.forEachListElement(buffer, value) { element in
+            var problem: String? = nil
+            Self.forEachListElement(buffer, value) { element in
                 // transfer-coding = token *( OWS ";" OWS transfer-parameter )
                 let tokenEnd = Self.tokenEnd(buffer, element)
-                guard tokenEnd > element.lowerBound else { return false }
                 var j = tokenEnd
                 while j < element.upperBound, Self.isOWS(Self.load(buffer, j)) { j += 1 }
-                guard j == element.upperBound || Self.load(buffer, j) == UInt8(ascii: ";") else { return false }
+                guard tokenEnd > element.lowerBound, j == element.upperBound || Self.load(buffer, j) == .semicolon
+                else {
+                    problem = "Invalid Transfer-Encoding"
+                    return false
+                }
+                // chunked must be the final coding (RFC 9112 §6.3): nothing may follow it, not even chunked again.
+                if lastIsChunked {
+                    problem = "Invalid Transfer-Encoding: chunked must be the final coding, and only once"
+                    return false
+                }
                 codings += 1
-                lastIsChunked =
-                    tokenEnd == element.upperBound
-                    && Self.equalsIgnoringCase(buffer, element.lowerBound..<tokenEnd, "chunked")
+                lastIsChunked = Self.equalsIgnoringCase(buffer, element.lowerBound..<tokenEnd, "chunked")
+                if lastIsChunked && tokenEnd != element.upperBound {
+                    // RFC 9112 §7.1: chunked has no parameters, and their presence should be treated as an error.
+                    problem = "Invalid Transfer-Encoding: chunked takes no parameters"
+                    return false
+                }
                 return true
             }
-            guard wellFormed else { return HTTPParseError(status: 400, detail: "Invalid Transfer-Encoding") }
+            if let problem { return HTTPParseError(status: 400, detail: problem) }
             facts.transferCodings = codings
             facts.lastCodingIsChunked = lastIsChunked
         default:
@@ -532,6 +554,11 @@
             if minor == 0 { return fail(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request") }
             if facts.contentLength != nil { return fail(400, "Both Content-Length and Transfer-Encoding present") }
             if facts.transferCodings == 0 { return fail(400, "Invalid Transfer-Encoding") }
+            if !facts.lastCodingIsChunked && facts.transferCodings > 1 {
+                // The body's length cannot be known (RFC 9112 §6.3): 400, not 501.
+                return fail(400, "Invalid Transfer-Encoding: the final coding must be chunked")
+            }
+            // A coding LitUV does not implement: alone (`gzip`) or before chunked (`gzip, chunked`).
             guard facts.transferCodings == 1 && facts.lastCodingIsChunked else {
                 return fail(501, "Unsupported Transfer-Encoding")
             }
