@@ -50,6 +50,7 @@ final class TCPConnection {
 
     var queuedByteCount: Int { pending.count }
     var unreadByteCount: Int { 0 }
+    var peerAddress: String? { nil }
 
     func flush() {
         guard !closed else {
