@@ -85,6 +85,9 @@ struct Example: ParsableCommand {
     @Flag(help: "Share the port with a LitUV process already listening on it (hot restart), instead of failing.")
     var reusePort = false
 
+    @Option(help: "The most client connections open at once; beyond it new ones are closed at once. Default: no limit.")
+    var maxConnections: Int?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
@@ -92,6 +95,7 @@ struct Example: ParsableCommand {
             throw ValidationError("times must not be negative")
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if runsInline {
             guard model != .tinyLM else { throw ValidationError("--inline: tiny-lm streams, which needs workers") }
             guard maxBatchSize == 1 else { throw ValidationError("--inline answers one request at a time") }
@@ -114,6 +118,7 @@ struct Example: ParsableCommand {
             reusePort: reusePort,
             modelMetadata: ["name": model.rawValue],
             handleSignals: true,
+            maxConnections: maxConnections,
             tls: tls
         )
         let batchTimeout = Duration.microseconds(Int64(batchTimeoutMs * 1000))

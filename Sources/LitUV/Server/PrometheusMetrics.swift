@@ -12,6 +12,11 @@ extension ServerRuntime {
         out += "# HELP lituv_tls_handshake_failures_total Failed or timed-out TLS handshakes.\n"
         out += "# TYPE lituv_tls_handshake_failures_total counter\n"
         out += "lituv_tls_handshake_failures_total \(statistics.tlsHandshakeFailures.load(ordering: .relaxed))\n"
+        // The connection limit (maxConnections): refused connections, in this one statement.
+        out +=
+            "# HELP lituv_refused_connections_total Connections closed at once: maxConnections were open.\n"
+            + "# TYPE lituv_refused_connections_total counter\n"
+            + "lituv_refused_connections_total \(statistics.refusedConnections.load(ordering: .relaxed))\n"
         out += "# HELP lituv_queue_depth Requests waiting for a worker.\n# TYPE lituv_queue_depth gauge\n"
         for endpoint in endpoints {
             out += "lituv_queue_depth{path=\"\(endpoint.settings.path)\"} \(endpoint.queueDepth)\n"

@@ -2,12 +2,14 @@ import Synchronization
 
 /// Request counters by route and status, shared by every loop.
 final class RequestStatistics: Sendable {
-    static let statuses = [100, 200, 400, 401, 404, 405, 413, 414, 417, 431, 500, 501, 503, 504, 505]
+    static let statuses = [100, 200, 400, 401, 404, 405, 408, 413, 414, 417, 431, 500, 501, 503, 504, 505]
     let routeNames: [String]
     private let counters: AtomicCounters
     let inFlight = Atomic<Int>(0)
     let connections = Atomic<Int>(0)
     let tlsHandshakeFailures = Atomic<Int>(0)
+    /// Connections closed at once because ``LitServer/Configuration/maxConnections`` were open.
+    let refusedConnections = Atomic<Int>(0)
 
     init(routeNames: [String]) {
         self.routeNames = routeNames

@@ -103,7 +103,8 @@ final class ServerRuntime: @unchecked Sendable {
                 maxBatchSize: definition.maxBatchSize,
                 batchTimeoutNanoseconds: definition.batchTimeout.nanoseconds,
                 workersPerDevice: definition.workersPerDevice,
-                devices: definition.devices
+                devices: definition.devices,
+                enforcesMinimumBodyDataRate: definition.enforcesMinimumBodyDataRate
             )
             let statistics = EndpointStatistics()
             let kind = definition.makeRuntime(
