@@ -25,6 +25,8 @@ final class HTTPLoopState {
     /// By route target (``HTTPRoute/collectBody(target:headers:)``): true for the endpoints that turned the body rate
     /// check off (streaming uploads).
     let bodyRateExemptTargets: [Bool]
+    /// Some endpoint turned the body rate check off: only then does a request's route decide whether it applies.
+    let hasBodyRateExemptions: Bool
 
     init(
         limits: HTTPLimits,
@@ -37,6 +39,7 @@ final class HTTPLoopState {
     ) {
         self.bodyRateLimit = minimumBodyDataRate.map(BodyRateClock.Limit.init)
         self.bodyRateExemptTargets = bodyRateExemptTargets
+        self.hasBodyRateExemptions = bodyRateExemptTargets.contains(true)
         self.limits = limits
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout

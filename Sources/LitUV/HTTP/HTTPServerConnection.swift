@@ -607,16 +607,21 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// server parses the head, which it does only while it reads: reading pauses only between requests (after a
     /// request's end), so time in which the server does not read never counts against a body.
     private func startBodyClock(_ head: HTTPRequestHead, bodyOffset: UInt64) {
-        guard state.bodyRateLimit != nil, (head.contentLength ?? 0) > 0 || head.isChunked,
-            let route = live.current?.route
+        guard let configured = state.bodyRateLimit, (head.contentLength ?? 0) > 0 || head.isChunked,
+            live.current != nil
         else {
             live.bodyRate.start(offset: bodyOffset, now: 0, limit: nil, awaitsContinue: false)
             return
         }
+        var limit: BodyRateClock.Limit? = configured
+        if state.hasBodyRateExemptions {
+            // Only then is the route looked at (copying it costs a retain and a release per request).
+            limit = live.current.flatMap { state.bodyRateLimit(for: $0.route) }
+        }
         live.bodyRate.start(
             offset: bodyOffset,
             now: Monotonic.nanoseconds(),
-            limit: state.bodyRateLimit(for: route),
+            limit: limit,
             awaitsContinue: head.expectation == .continue
         )
     }
