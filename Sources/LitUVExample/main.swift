@@ -88,6 +88,14 @@ struct Example: ParsableCommand {
     @Option(help: "The most client connections open at once; beyond it new ones are closed at once. Default: no limit.")
     var maxConnections: Int?
 
+    @Option(
+        help: """
+            The slowest average rate, in bytes per second, at which a request body may arrive once 5 s have passed \
+            (slow bodies); slower ones are answered 408. 0 turns the check off.
+            """
+    )
+    var minBodyBytesPerSecond = 240
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
@@ -96,6 +104,9 @@ struct Example: ParsableCommand {
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        guard minBodyBytesPerSecond >= 0 else {
+            throw ValidationError("--min-body-bytes-per-second must not be negative")
+        }
         if runsInline {
             guard model != .tinyLM else { throw ValidationError("--inline: tiny-lm streams, which needs workers") }
             guard maxBatchSize == 1 else { throw ValidationError("--inline answers one request at a time") }
@@ -118,6 +129,7 @@ struct Example: ParsableCommand {
             reusePort: reusePort,
             modelMetadata: ["name": model.rawValue],
             handleSignals: true,
+            minimumBodyDataRate: minBodyBytesPerSecond > 0 ? BodyDataRate(bytesPerSecond: minBodyBytesPerSecond) : nil,
             maxConnections: maxConnections,
             tls: tls
         )
