@@ -96,6 +96,10 @@ struct Example: ParsableCommand {
     )
     var minBodyBytesPerSecond = 240
 
+    @OptionGroup(title: "Request pipeline") var pipeline: PipelineOptions
+    @Flag(name: .customLong("no-metrics"), help: "Record no metrics; /metrics answers 404.")
+    var metricsOff = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
@@ -120,19 +124,21 @@ struct Example: ParsableCommand {
         let tls = tlsCert.flatMap { cert in
             tlsKey.map { TLSConfiguration.files(certificate: cert, key: $0, password: tlsKeyPassword) }
         }
-        let configuration = LitServer.Configuration(
+        var configuration = LitServer.Configuration(
             ioThreads: threads.ioThreads,
             timeout: timeoutMs > 0 ? .microseconds(Int64(timeoutMs * 1000)) : nil,
             maxQueueDepth: maxQueueDepth,
             enableShutdownAPI: enableShutdownAPI,
             drainDelay: .microseconds(Int64(drainDelayMs * 1000)),
             reusePort: reusePort,
+            metricsEnabled: !metricsOff,
             modelMetadata: ["name": model.rawValue],
             handleSignals: true,
             minimumBodyDataRate: minBodyBytesPerSecond > 0 ? BodyDataRate(bytesPerSecond: minBodyBytesPerSecond) : nil,
             maxConnections: maxConnections,
             tls: tls
         )
+        pipeline.apply(to: &configuration)
         let batchTimeout = Duration.microseconds(Int64(batchTimeoutMs * 1000))
         let tokenDelay = Duration.microseconds(Int64(tokenDelayMs * 1000))
         var endpoints: [LitEndpoint]
@@ -205,6 +211,8 @@ struct Example: ParsableCommand {
                     + #"-d '{"model": "embed", "input": "a white rabbit"}'"#
             ]
         }
+        // The application's swift-metrics backend: swift-prometheus, shown on /metrics.
+        if !metricsOff { LitServer.bootstrapMetrics() }
         do {
             let server = try LitServer(endpoints: endpoints, configuration: configuration)
             let running = try server.start(host: host, port: port)

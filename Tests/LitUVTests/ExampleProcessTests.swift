@@ -83,6 +83,39 @@ struct ExampleProcessTests {
         #expect(response.bodyText == #"{"output":16.0}"#)
     }
 
+    @Test func pipelineFlagsTakeEffect() throws {
+        let example = try ExampleProcess(
+            arguments: [
+                "--model", "square", "--io-threads", "1", "--api-key", "flag-key", "--request-id",
+                "--cors-origin", "https://a.example", "--cors-origin", "https://b.example", "--access-log",
+                "--trusted-host", "test",
+            ],
+            environment: ["LIT_SERVER_API_KEY": nil]
+        )
+        defer {
+            kill(example.process.processIdentifier, SIGTERM)
+            _ = example.waitForExit()
+        }
+        let client = try TestClient(port: example.port)
+        expectJSONError(try client.request("GET", "/info"), status: 401)
+        let response = try client.request(
+            "POST",
+            "/predict",
+            body: #"{"input": 4.0}"#,
+            headers: ["X-API-Key: flag-key", "X-Request-Id: flags-1", "Origin: https://b.example"]
+        )
+        #expect(response.status == 200)
+        #expect(response.header("X-Request-Id") == "flags-1")
+        #expect(response.header("Access-Control-Allow-Origin") == "https://b.example")
+        kill(example.process.processIdentifier, SIGTERM)
+        _ = example.waitForExit()
+        let printed =
+            String(decoding: example.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            + example.standardError
+        #expect(printed.contains("request_id=flags-1"), "access log line: \(printed)")
+        #expect(!printed.contains("flag-key"), "the key is never printed")
+    }
+
     @Test func sigtermExitsZeroWithInFlightWorkAnswered() throws {
         let example = try ExampleProcess(arguments: ["--model", "sleep", "--predict-delay-ms", "400"])
         let client = try TestClient(port: example.port)

@@ -1,5 +1,6 @@
 // Micro-benchmarks of LitUV's per-request building blocks, through its `@_spi(Benchmarks)` surface: the request
-// parser, the response encoder, the two lock-free queues, and the JSON codec on the example's bodies.
+// parser, the response encoder, the two lock-free queues, the JSON codec on the example's bodies, and gzip response
+// compression on an embedding-like body.
 //
 // Every benchmark runs `scaledIterations` operations per measured iteration (scaling factor kilo), so wall clock
 // and malloc counts marked * in the output are per operation. Thresholds/ holds the checked-in malloc counts.
@@ -41,6 +42,36 @@ enum Requests {
         return Array(head.utf8) + Array("{\"input\": 4.0}".utf8)
     }()
 }
+
+/// An embedding-like JSON response, `{"embedding":[-0.0123456,…]}` with `count` floats of 7 decimals and random
+/// digits (as a model's are; SplitMix64 with a fixed seed, so every run compresses the same bytes). 8192 floats make
+/// 86,077 bytes (84 KiB).
+func embeddingJSON(count: Int) -> [UInt8] {
+    var state: UInt64 = 42
+    var out: [UInt8] = Array(#"{"embedding":["#.utf8)
+    for i in 0..<count {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        if i > 0 { out.append(UInt8(ascii: ",")) }
+        if z & 1 == 1 { out.append(UInt8(ascii: "-")) }
+        out.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: "."), UInt8(ascii: "0")])
+        var digits = (z >> 8) % 1_000_000
+        var divisor: UInt64 = 100_000
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(digits / divisor))
+            digits %= divisor
+            divisor /= 10
+        }
+    }
+    out.append(contentsOf: Array("]}".utf8))
+    return out
+}
+
+/// The same embedding as the model returns it, for the cost of encoding it to JSON.
+struct EmbeddingResponse: Codable, Sendable { var embedding: [Float] }
 
 /// The example's bodies (the same shapes as ExampleModels.SquareAPI).
 struct SquareRequest: Codable, Sendable { var input: Double }
@@ -289,5 +320,72 @@ let benchmarks: @Sendable () -> Void = {
             try LitJSON.encode(response, into: &buffer)
             blackHole(buffer.count)
         }
+    }
+
+    // MARK: Response compression (gzip, one encoder reused as an I/O loop or a worker would)
+
+    // One operation per measured iteration: wall clock and allocations are per body. `outputBytes` is the size of the
+    // output (the gzip member, or the JSON for the encoding benchmark; the same every iteration).
+    let gzipConfiguration = Benchmark.Configuration(
+        metrics: [
+            .wallClock, .cpuTotal, .throughput, .mallocCountTotal,
+            .custom("outputBytes", polarity: .prefersSmaller, useScalingFactor: false),
+        ],
+        warmupIterations: 10,
+        scalingFactor: .one,
+        maxDuration: .seconds(3),
+        maxIterations: 5000,
+        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])]
+    )
+    let embedding = embeddingJSON(count: 8192)
+    let thresholdBody = Array(embedding.prefix(1000))  // a body at the policy's threshold
+    let bodies = [("embedding8192_\(embedding.count)B", embedding), ("json_1000B", thresholdBody), ("empty", [])]
+    for (name, body) in bodies {
+        for level in [GzipLevel.fastest, .balanced] {
+            Benchmark("Gzip.\(name).level\(level.value)", configuration: gzipConfiguration) { benchmark in
+                let encoder = try GzipEncoder(level: level)
+                var size = 0
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations {
+                    let member = try encoder.compress(body)  // one allocation: the member's array
+                    size = member.count
+                    blackHole(member)
+                }
+                benchmark.stopMeasurement()
+                benchmark.measurement(.custom("outputBytes", polarity: .prefersSmaller, useScalingFactor: false), size)
+            }
+        }
+    }
+
+    Benchmark("Gzip.embedding8192IntoBuffer.level1", configuration: gzipConfiguration) { benchmark in
+        // Into a reused output buffer (as the connection's write buffer would be): no allocation at all, so zlib
+        // allocates nothing per body either.
+        let encoder = try GzipEncoder(level: .fastest)
+        var buffer = ByteBuffer()
+        var size = 0
+        try embedding.withUnsafeBytes { bytes in
+            try encoder.compress(bytes, appendingTo: &buffer)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                buffer.removeAll()
+                size = try encoder.compress(bytes, appendingTo: &buffer)
+            }
+            benchmark.stopMeasurement()
+        }
+        benchmark.measurement(.custom("outputBytes", polarity: .prefersSmaller, useScalingFactor: false), size)
+    }
+
+    Benchmark("LitJSON.encodeEmbedding8192", configuration: gzipConfiguration) { benchmark in
+        // The work a worker does before compression, for scale: encoding the same 8192 floats.
+        let response = EmbeddingResponse(embedding: (0..<8192).map { Float($0 % 2000 - 1000) * 0.0000123 })
+        var size = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let json = try LitJSON.encode(response)
+            size = json.count
+            blackHole(json)
+        }
+        benchmark.stopMeasurement()
+        benchmark.measurement(.custom("outputBytes", polarity: .prefersSmaller, useScalingFactor: false), size)
     }
 }

@@ -12,10 +12,37 @@ protocol PendingResponse: AnyObject {
 enum HTTPRoute {
     /// Answer with this response once the request (and its body, discarded) is complete.
     case respond(HTTPResponse)
+    /// Answer with this response now, without reading the request's body: a refusal (a missing API key, a request
+    /// `authorize` refused, an untrusted host), so that a refused client cannot make the server read its body
+    /// first. A request with a body is not read further and the connection closes after the answer; one without a
+    /// body is answered like ``respond(_:)``.
+    case refuse(HTTPResponse)
     /// Collect the body (at most `limits.maxPayloadSize` bytes, enforced by the parser) and call
-    /// ``HTTPRequestHandler/dispatch(target:head:body:responder:)``.
-    /// `headers` are the request's header fields when the target asked for them (else empty).
-    case collectBody(target: Int, headers: [(name: String, value: String)])
+    /// ``HTTPRequestHandler/dispatch(target:head:capture:decoration:body:responder:)``.
+    case collectBody(target: Int, capture: RequestCapture?)
+}
+
+/// What a handler took from a request head for the request's dispatch, once its body is complete (the head's bytes
+/// are gone by then). Made only when the endpoint asked for headers or a tracer wants the trace fields (nil
+/// otherwise, so routing a request allocates nothing for it).
+final class RequestCapture: Sendable {
+    /// The request's header fields, names as sent, when the endpoint asked for them (else empty).
+    let headers: [(name: String, value: String)]
+    /// The `traceparent` and `tracestate` fields, when a tracer is bootstrapped (else empty).
+    let traceHeaders: [(name: String, value: String)]
+
+    init(headers: [(name: String, value: String)] = [], traceHeaders: [(name: String, value: String)] = []) {
+        self.headers = headers
+        self.traceHeaders = traceHeaders
+    }
+}
+
+/// A routing decision: what to do, the route's tag (for ``HTTPRequestHandler/didRespond(tag:status:)``), and what
+/// the pipeline adds to the answer.
+struct HTTPRouting {
+    var route: HTTPRoute
+    var tag: Int
+    var decoration: ResponseDecoration?
 }
 
 /// The server side that decides what each request means. Loop thread only.
@@ -23,20 +50,22 @@ protocol HTTPRequestHandler: AnyObject {
     /// Decides at head time. `buffer` holds the head (ranges in `head` index into it) only during the call.
     /// - Parameter startedAfterDrain: The request's first byte arrived after the server began to drain (such a
     ///   request is refused; one that started before is served as usual).
-    /// - Returns: What to do, and a tag identifying the route for ``didRespond(tag:status:)``.
+    /// - Returns: What to do, a tag identifying the route for ``didRespond(tag:status:)``, and what the pipeline
+    ///   adds to the answer.
     func route(
         _ head: HTTPRequestHead,
         in buffer: UnsafeRawBufferPointer,
-        startedAfterDrain: Bool
-    )
-        -> (HTTPRoute, tag: Int)
+        startedAfterDrain: Bool,
+        connection: HTTPServerConnection
+    ) -> HTTPRouting
     /// Called once per final response written (for request counters).
     func didRespond(tag: Int, status: Int)
     /// Handles a request whose body is complete: answers now or returns pending work answered through `responder`.
     func dispatch(
         target: Int,
         head: RequestSummary,
-        headers: [(name: String, value: String)],
+        capture: RequestCapture?,
+        decoration: ResponseDecoration?,
         body: [UInt8],
         responder: HTTPResponder
     ) -> HTTPDispatch
@@ -58,11 +87,11 @@ struct RequestSummary: Sendable {
     var method: HTTPMethod
     var minorVersion: Int
     var keepAlive: Bool
-    /// The route's tag from ``HTTPRequestHandler/route(_:in:startedAfterDrain:)`` (-1 before routing).
+    /// The route's tag from ``HTTPRequestHandler/route(_:in:startedAfterDrain:connection:)`` (-1 before routing).
     var tag: Int = -1
 }
 
-/// The answer to ``HTTPRequestHandler/dispatch(target:head:body:responder:)``.
+/// The answer to ``HTTPRequestHandler/dispatch(target:head:capture:decoration:body:responder:)``.
 enum HTTPDispatch {
     case respond(HTTPResponse)
     case pending(PendingResponse)

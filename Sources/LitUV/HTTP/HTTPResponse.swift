@@ -39,6 +39,8 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
 
 /// A complete response as the server writes it.
 @_spi(Benchmarks) public struct HTTPResponse: Sendable {
+    /// The server's own content types, written from constant bytes. Any other media type (a ``LitResponse``'s) is
+    /// ``none`` here with a validated `Content-Type` field in ``headers``.
     public enum ContentType: Sendable {
         case json, text, prometheus, ndjson, eventStream, none
         var headerLine: StaticString {
@@ -62,6 +64,11 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     var closeConnection = false
     /// Run on the loop thread once this response has been handed to the kernel.
     var afterWrite: (@Sendable () -> Void)?
+    /// The `detail` of a `{"detail": ...}` error body (``error(_:_:headers:close:)``), so the body can be rebuilt
+    /// with the request's id (``ResponseDecoration/requestID``); nil for any other body.
+    var errorDetail: String?
+    /// The body is already gzip-encoded (`Content-Encoding: gzip` is sent): it is not compressed again.
+    var isGzipEncoded = false
 
     public init(
         status: HTTPStatus,
@@ -84,13 +91,15 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
         headers: [(name: String, value: String)] = [],
         close: Bool = false
     ) -> HTTPResponse {
-        HTTPResponse(
+        var response = HTTPResponse(
             status: status,
             contentType: .json,
             body: detailJSON(detail),
             headers: headers,
             closeConnection: close
         )
+        response.errorDetail = detail
+        return response
     }
 
     static func text(_ status: HTTPStatus, _ text: String) -> HTTPResponse {
@@ -106,10 +115,14 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     /// `GET /` (LitServe's answer).
     static let running = HTTPResponse.text(.ok, "litserve running")
 
-    /// `{"detail":"..."}` with the message escaped as a JSON string.
-    static func detailJSON(_ detail: String) -> [UInt8] {
+    /// `{"detail":"..."}` with the message escaped as a JSON string, and `"request_id"` when there is one.
+    static func detailJSON(_ detail: String, requestID: String? = nil) -> [UInt8] {
         var out: [UInt8] = Array(#"{"detail":"#.utf8)
         appendJSONString(detail, to: &out)
+        if let requestID {
+            out.append(contentsOf: #","request_id":"#.utf8)
+            appendJSONString(requestID, to: &out)
+        }
         out.append(UInt8(ascii: "}"))
         return out
     }
@@ -148,8 +161,31 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
         date: inout DateCache,
         into buffer: inout ByteBuffer
     ) {
+        encode(
+            response,
+            decoration: nil,
+            omitBody: omitBody,
+            keepAlive: keepAlive,
+            minorVersion: minorVersion,
+            date: &date,
+            into: &buffer
+        )
+    }
+
+    /// Appends `response` with what the pipeline adds to it (its headers, the request id; compression and the
+    /// request id in error bodies were applied to `response` already).
+    static func encode(
+        _ response: HTTPResponse,
+        decoration: ResponseDecoration?,
+        omitBody: Bool,
+        keepAlive: Bool,
+        minorVersion: Int,
+        date: inout DateCache,
+        into buffer: inout ByteBuffer
+    ) {
         appendStatusLine(response.status, to: &buffer)
         buffer.append(response.contentType.headerLine)
+        if response.isGzipEncoded { buffer.append(ResponseCompression.contentEncodingLine) }
         buffer.append("Content-Length: ")
         buffer.appendDecimal(response.body.count)
         buffer.append("\r\nDate: ")
@@ -160,16 +196,30 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
         } else if minorVersion == 0 {
             buffer.append("Connection: keep-alive\r\n")
         }
-        for header in response.headers {
+        appendHeaders(response.headers, to: &buffer)
+        if let decoration { appendDecoration(decoration, to: &buffer) }
+        buffer.append("\r\n")
+        if !omitBody {
+            buffer.append(response.body)
+        }
+    }
+
+    private static func appendHeaders(_ headers: [(name: String, value: String)], to buffer: inout ByteBuffer) {
+        for header in headers {
             buffer.append(header.name)
             buffer.append(": ")
             buffer.append(header.value)
             buffer.append("\r\n")
         }
-        buffer.append("\r\n")
-        if !omitBody {
-            buffer.append(response.body)
+    }
+
+    private static func appendDecoration(_ decoration: ResponseDecoration, to buffer: inout ByteBuffer) {
+        if let id = decoration.requestID {
+            buffer.append("X-Request-Id: ")
+            id.append(to: &buffer)
+            buffer.append("\r\n")
         }
+        appendHeaders(decoration.headers, to: &buffer)
     }
 
     /// Appends the head of a streamed answer: chunked for HTTP/1.1; for HTTP/1.0 the body ends when the connection
@@ -177,6 +227,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     static func encodeStreamHead(
         contentType: HTTPResponse.ContentType,
         chunked: Bool,
+        decoration: ResponseDecoration?,
         date: inout DateCache,
         into buffer: inout ByteBuffer
     ) {
@@ -185,7 +236,9 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
         buffer.append(chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n")
         buffer.append("Cache-Control: no-cache\r\nDate: ")
         date.append(to: &buffer)
-        buffer.append("\r\n\r\n")
+        buffer.append("\r\n")
+        if let decoration { appendDecoration(decoration, to: &buffer) }
+        buffer.append("\r\n")
     }
 
     /// Appends one piece of a streamed body, framed as a chunk when `chunked`.

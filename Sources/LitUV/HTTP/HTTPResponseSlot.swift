@@ -3,6 +3,8 @@
 struct HTTPResponseSlot {
     let sequence: UInt64
     let summary: RequestSummary
+    /// What the pipeline adds to this answer, whoever produces it.
+    var decoration: ResponseDecoration?
     var pending: PendingResponse?
     var response: HTTPResponse?
     /// Raw bytes to send as they are (an interim `100 Continue`).
@@ -20,5 +22,7 @@ struct HTTPResponseSlot {
         var failure: [UInt8]?
         /// Bytes written to the transport since the last drain, credited back to the worker at the next drain.
         var writtenSinceDrain = 0
+        /// Body bytes written in all (chunk payloads, without framing).
+        var bodyBytes = 0
     }
 }

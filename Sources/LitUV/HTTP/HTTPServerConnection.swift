@@ -12,6 +12,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
         var body: [UInt8]
         /// The route collects the body (`.collectBody`); a flag so that body bytes do not copy the route.
         var collectsBody: Bool
+        var decoration: ResponseDecoration?
     }
 
     private typealias Slot = HTTPResponseSlot
@@ -83,6 +84,16 @@ final class HTTPServerConnection: TCPConnectionHandler {
 
     /// The TLS server name (SNI) the client asked for, on TLS connections.
     var serverName: String? { transport.serverName }
+
+    private var cachedPeerAddress: String??
+
+    /// The client's address, `host:port` (asked of the system once per connection, when first needed).
+    var peerAddress: String? {
+        if let cached = cachedPeerAddress { return cached }
+        let address = transport.peerAddress
+        cachedPeerAddress = .some(address)
+        return address
+    }
 
     /// Starts reading and arms the first-request timeout.
     func start() {
@@ -212,7 +223,8 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 live.current = nil
                 enqueue(
                     .error(HTTPStatus(error.status), error.detail, close: true),
-                    summary: RequestSummary(method: .get, minorVersion: 1, keepAlive: false)
+                    summary: RequestSummary(method: .get, minorVersion: 1, keepAlive: false),
+                    decoration: nil
                 )
                 return buffer.count
             }
@@ -222,26 +234,47 @@ final class HTTPServerConnection: TCPConnectionHandler {
 
     private func handleHead(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer, startedAfterDrain: Bool) {
         var summary = RequestSummary(method: head.method, minorVersion: head.minorVersion, keepAlive: head.keepAlive)
-        var (route, tag) = handler.route(head, in: buffer, startedAfterDrain: startedAfterDrain)
-        summary.tag = tag
+        let routing = handler.route(head, in: buffer, startedAfterDrain: startedAfterDrain, connection: self)
+        summary.tag = routing.tag
+        let decoration = routing.decoration
+        let routed = routing.route
         let hasBody = (head.contentLength ?? 0) > 0 || head.isChunked
-        switch head.expectation {
-        case .none:
-            break
-        case .unsupported:
-            route = .respond(.error(HTTPStatus(417), "Unsupported Expect header", close: true))
-        case .continue:
-            if hasBody, case .collectBody = route {
-                enqueueInterimContinue(summary: summary)
+        // One switch that moves the route's payload out (matching it several times would copy it).
+        var route: HTTPRoute
+        var answerNow = false
+        switch consume routed {
+        case .collectBody(let target, let capture):
+            switch head.expectation {
+            case .none:
+                route = .collectBody(target: target, capture: capture)
+            case .continue:
+                if hasBody { enqueueInterimContinue(summary: summary) }
+                route = .collectBody(target: target, capture: capture)
+            case .unsupported:
+                route = .respond(.error(HTTPStatus(417), "Unsupported Expect header", close: true))
+                answerNow = hasBody
             }
+        case .respond(let response):
+            route = .respond(response)
+            if head.expectation == .unsupported {
+                route = .respond(.error(HTTPStatus(417), "Unsupported Expect header", close: true))
+            }
+            answerNow = hasBody && head.expectation != .none
+        case .refuse(let response):
+            route = .respond(response)
+            if head.expectation == .unsupported {
+                route = .respond(.error(HTTPStatus(417), "Unsupported Expect header", close: true))
+            }
+            answerNow = hasBody
         }
-        if hasBody, head.expectation != .none, case .respond(var response) = route {
-            // A final answer instead of 100 Continue: send it now, without waiting for a body the client may hold
-            // back until it hears from us; it may or may not send the body, so discard the rest and close after it.
+        if answerNow, case .respond(var response) = route {
+            // A final answer before the body: send it now, without waiting for (or reading) a body the client may
+            // hold back until it hears from us, or that the server refused; it may or may not send the body, so
+            // discard the rest and close after it.
             response.closeConnection = true
             live.current = nil
             live.discardingInput = true
-            enqueue(response, summary: summary)
+            enqueue(response, summary: summary, decoration: decoration)
             return
         }
         var body: [UInt8] = []
@@ -250,7 +283,13 @@ final class HTTPServerConnection: TCPConnectionHandler {
             collectsBody = true
             if let length = head.contentLength, length > 0 { body.reserveCapacity(length) }
         }
-        live.current = InProgress(route: route, summary: summary, body: body, collectsBody: collectsBody)
+        live.current = InProgress(
+            route: route,
+            summary: summary,
+            body: body,
+            collectsBody: collectsBody,
+            decoration: decoration
+        )
     }
 
     private func finishRequest() {
@@ -260,24 +299,26 @@ final class HTTPServerConnection: TCPConnectionHandler {
             live.discardingInput = true  // requests pipelined after this one are not processed
         }
         switch request.route {
-        case .respond(let response):
-            enqueue(response, summary: request.summary)
-        case .collectBody(let target, let headers):
+        case .respond(let response), .refuse(let response):
+            enqueue(response, summary: request.summary, decoration: request.decoration)
+        case .collectBody(let target, let capture):
             let sequence = live.nextSequence
             live.nextSequence += 1
             let responder = HTTPResponder(connection: self, sequence: sequence)
+            var slot = Slot(sequence: sequence, summary: request.summary, pending: nil, response: nil)
             switch handler.dispatch(
                 target: target,
                 head: request.summary,
-                headers: headers,
+                capture: capture,
+                decoration: request.decoration,
                 body: request.body,
                 responder: responder
             ) {
-            case .respond(let response):
-                append(Slot(sequence: sequence, summary: request.summary, pending: nil, response: response))
-            case .pending(let work):
-                append(Slot(sequence: sequence, summary: request.summary, pending: work, response: nil))
+            case .respond(let response): slot.response = response
+            case .pending(let work): slot.pending = work
             }
+            slot.decoration = request.decoration
+            append(slot)
             writeReadySlots()
         }
     }
@@ -300,10 +341,12 @@ final class HTTPServerConnection: TCPConnectionHandler {
     // MARK: Answers
 
     /// Queues an immediate answer behind any pending ones.
-    private func enqueue(_ response: HTTPResponse, summary: RequestSummary) {
+    private func enqueue(_ response: HTTPResponse, summary: RequestSummary, decoration: ResponseDecoration?) {
         let sequence = live.nextSequence
         live.nextSequence += 1
-        append(Slot(sequence: sequence, summary: summary, pending: nil, response: response))
+        var slot = Slot(sequence: sequence, summary: summary, pending: nil, response: response)
+        slot.decoration = decoration
+        append(slot)
         writeReadySlots()
     }
 
@@ -379,7 +422,11 @@ final class HTTPServerConnection: TCPConnectionHandler {
 
     /// Writes the streamed answer at the front of the pipeline as far as it has arrived.
     /// - Returns: true when the answer is complete (the slot is done).
-    private func writeStream(_ stream: inout StreamState, summary: RequestSummary) -> Bool {
+    private func writeStream(
+        _ stream: inout StreamState,
+        summary: RequestSummary,
+        decoration: ResponseDecoration?
+    ) -> Bool {
         let chunked = summary.minorVersion >= 1
         let omitBody = summary.method == .head
         transport.withOutputBuffer { buffer in
@@ -388,6 +435,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 HTTPResponseEncoder.encodeStreamHead(
                     contentType: stream.contentType,
                     chunked: chunked,
+                    decoration: decoration,
                     date: &state.date,
                     into: &buffer
                 )
@@ -395,6 +443,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
             for chunk in stream.chunks where !omitBody {
                 HTTPResponseEncoder.appendChunk(chunk, chunked: chunked, into: &buffer)
                 stream.writtenSinceDrain += chunk.count
+                stream.bodyBytes += chunk.count
             }
             stream.chunks.removeAll(keepingCapacity: true)
             if let failure = stream.failure, !omitBody {
@@ -410,48 +459,40 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// Writes answers from the front of the pipeline while they are ready.
     private func writeReadySlots() {
         while live.slotHead < live.slots.count && !live.closing {
-            let slot = live.slots[live.slotHead]
-            if slot.interim {
+            // Fields are read in place and the answer is moved out: copying the whole slot would retain everything
+            // it holds (a measurable share of a request).
+            if live.slots[live.slotHead].interim {
                 transport.withOutputBuffer { $0.append("HTTP/1.1 100 Continue\r\n\r\n") }
                 live.bodyRate.continueSent(now: Monotonic.nanoseconds())
                 live.slotHead += 1
                 continue
             }
-            if var stream = slot.stream {
-                let done = writeStream(&stream, summary: slot.summary)
-                live.slots[live.slotHead].stream = stream
-                guard done else { break }
-                live.slotHead += 1
-                slot.pending?.streamBytesDelivered(stream.writtenSinceDrain)
-                handler.didRespond(tag: slot.summary.tag, status: 200)
-                let last = live.slotHead == live.slots.count && live.current == nil
-                let keepAlive =
-                    stream.failure == nil && slot.summary.keepAlive && slot.summary.minorVersion >= 1
-                    && !(handler.closesConnections && last) && !(live.peerClosed && last)
-                if !keepAlive {
-                    live.closing = true
-                    cancelPending()
-                    transport.closeAfterFlush()
-                }
+            if live.slots[live.slotHead].stream != nil {
+                guard writeStreamSlot() else { break }
                 continue
             }
-            guard let response = slot.response else { break }
+            guard var response = live.slots[live.slotHead].response.take() else { break }
+            let summary = live.slots[live.slotHead].summary
+            let decoration = live.slots[live.slotHead].decoration
             live.slotHead += 1
+            if let decoration { decorate(&response, with: decoration) }
             let last = live.slotHead == live.slots.count && live.current == nil
             let keepAlive =
-                slot.summary.keepAlive && !response.closeConnection
+                summary.keepAlive && !response.closeConnection
                 && !(handler.closesConnections && last) && !(live.peerClosed && last)
             transport.withOutputBuffer { buffer in
                 HTTPResponseEncoder.encode(
                     response,
-                    omitBody: slot.summary.method == .head,
+                    decoration: decoration,
+                    omitBody: summary.method == .head,
                     keepAlive: keepAlive,
-                    minorVersion: slot.summary.minorVersion,
+                    minorVersion: summary.minorVersion,
                     date: &state.date,
                     into: &buffer
                 )
             }
-            handler.didRespond(tag: slot.summary.tag, status: response.status.code)
+            handler.didRespond(tag: summary.tag, status: response.status.code)
+            decoration?.observer?.responseWritten(status: response.status.code, bodyBytes: response.body.count)
             if let action = response.afterWrite { live.afterWrite.append(action) }
             if !keepAlive {
                 live.closing = true
@@ -464,6 +505,42 @@ final class HTTPServerConnection: TCPConnectionHandler {
             live.slotHead = 0
         }
         resumeReadingIfPossible()
+    }
+
+    /// Writes the streamed answer at the front of the pipeline as far as it has arrived.
+    /// - Returns: False while the stream is not complete (the pipeline waits behind it).
+    private func writeStreamSlot() -> Bool {
+        let slot = live.slots[live.slotHead]
+        guard var stream = slot.stream else { return true }
+        let done = writeStream(&stream, summary: slot.summary, decoration: slot.decoration)
+        live.slots[live.slotHead].stream = stream
+        guard done else { return false }
+        live.slotHead += 1
+        slot.pending?.streamBytesDelivered(stream.writtenSinceDrain)
+        handler.didRespond(tag: slot.summary.tag, status: 200)
+        slot.decoration?.observer?.responseWritten(status: 200, bodyBytes: stream.bodyBytes)
+        let last = live.slotHead == live.slots.count && live.current == nil
+        let keepAlive =
+            stream.failure == nil && slot.summary.keepAlive && slot.summary.minorVersion >= 1
+            && !(handler.closesConnections && last) && !(live.peerClosed && last)
+        if !keepAlive {
+            live.closing = true
+            cancelPending()
+            transport.closeAfterFlush()
+        }
+        return true
+    }
+
+    /// Applies the pipeline's changes to an answer's body: the request id in a `{"detail": ...}` error body, and gzip
+    /// when the client accepts it and the body is eligible (``ResponseCompression``).
+    private func decorate(_ response: inout HTTPResponse, with decoration: ResponseDecoration) {
+        if let id = decoration.requestID, let detail = response.errorDetail {
+            response.body = HTTPResponse.detailJSON(detail, requestID: id.string)
+        }
+        decoration.compressor?.compress(&response)
+        if decoration.variesByEncoding, ResponseCompression.isCompressible(response.contentType) {
+            response.headers.append(("Vary", "Accept-Encoding"))
+        }
     }
 
     /// Reading pauses while too many answers are pending or too many bytes wait to be sent (a client that pipelines
@@ -636,7 +713,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
         else { return false }
         live.discardingInput = true
         live.carry.removeAll()
-        enqueue(BodyRateClock.response, summary: request.summary)
+        enqueue(BodyRateClock.response, summary: request.summary, decoration: request.decoration)
         if live.owesDrainRelease { releaseDrainIfRead() }
         transport.flush()
         return true

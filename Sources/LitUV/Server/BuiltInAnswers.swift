@@ -14,7 +14,7 @@ extension ServerRuntime {
         case .info:
             return HTTPResponse(status: .ok, contentType: .json, body: infoBody)
         case .metrics:
-            return HTTPResponse(status: .ok, contentType: .prometheus, body: Array(renderMetrics().utf8))
+            return metricsResponse()
         case .staticJSON(let index):
             return HTTPResponse(status: .ok, contentType: .json, body: router.staticBodies[index])
         case .shutdown, .endpoint:

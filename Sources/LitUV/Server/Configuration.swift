@@ -45,6 +45,9 @@ extension LitServer {
         public var infoPath: String
         /// The Prometheus metrics route. Default `/metrics`.
         public var metricsPath: String
+        /// Record metrics and serve them on ``metricsPath`` (swift-metrics and swift-prometheus; see
+        /// ``LitServer/bootstrapMetrics()``). False: nothing is recorded and ``metricsPath`` answers 404. Default true.
+        public var metricsEnabled: Bool
         /// Shown as `model` in `/info` (a JSON object of strings).
         public var modelMetadata: [String: String]?
         /// Watch SIGINT and SIGTERM and shut down gracefully (a second SIGINT stops at once). `run(host:port:)`
@@ -72,6 +75,37 @@ extension LitServer {
         /// The port ``LitServer/run()`` listens on. Default 8000.
         public var port: Int
 
+        // The request pipeline (docs/ARCHITECTURE.md, "The request pipeline"), each step off by default.
+
+        /// The API key every request must carry, as `X-API-Key: <key>` or `Authorization: Bearer <key>` (LitServe's
+        /// `LIT_SERVER_API_KEY`); otherwise `401`. nil: `LIT_SERVER_API_KEY` is read when the server starts, and no
+        /// key is required when it is unset or empty. Compared as SHA-256 digests in constant time; never logged.
+        public var apiKey: String?
+        /// Paths that need no API key. nil (the default): the probes, ``healthcheckPath``, ``livenessPath`` and
+        /// ``metricsPath``. The shutdown route never needs it: it has its own key.
+        public var apiKeyExemptPaths: [String]?
+        /// Give every request an id: the client's `X-Request-Id` when valid, else a generated one; sent back as
+        /// `X-Request-Id`, in the hooks' ``RequestContext``, the access log and `{"detail": ...}` error bodies (as
+        /// `request_id`). Default false.
+        public var requestIDs: Bool
+        /// Cross-origin requests from browsers (``CORSPolicy``). nil (the default): no CORS field is sent.
+        public var cors: CORSPolicy?
+        /// Gzip whole answers whose content is text or JSON (``ResponseCompression``: 1000 bytes or more, level 1,
+        /// by default) when the client's `Accept-Encoding` allows it, as LitServe's GZip middleware does; streams
+        /// are not compressed. nil (the default): no compression.
+        public var compression: ResponseCompression?
+        /// Host names a request's `Host` may name (`api.example.com`, `*.example.com`, `127.0.0.1`); others are
+        /// answered `400`. nil (the default): any host.
+        public var trustedHosts: [String]?
+        /// One structured line per answered request on ``logger`` at `info` level: request id, method, path,
+        /// status, bytes, latency and queue wait. Default false.
+        public var accessLog: Bool
+        /// Request interceptors run in order on the I/O loop after the built-in steps (``LitMiddleware``).
+        public var middleware: [any LitMiddleware]
+        /// Hooks told about the server's start and stop and each request's stages, in order (``LitCallback``).
+        /// Default none: then no request is timed or observed.
+        public var callbacks: [any LitCallback]
+
         /// Creates a configuration; every parameter has LitServe's default, or the one in docs/ARCHITECTURE.md
         /// ("Limits and bad input", "Shutdown").
         public init(
@@ -91,6 +125,7 @@ extension LitServer {
             livenessPath: String? = "/livez",
             infoPath: String = "/info",
             metricsPath: String = "/metrics",
+            metricsEnabled: Bool = true,
             modelMetadata: [String: String]? = nil,
             handleSignals: Bool = false,
             backlog: Int = 1024,
@@ -99,8 +134,26 @@ extension LitServer {
             logger: Logger = Logger(label: "lituv"),
             host: String = "0.0.0.0",
             port: Int = 8000,
-            tls: TLSConfiguration? = nil
+            tls: TLSConfiguration? = nil,
+            apiKey: String? = nil,
+            apiKeyExemptPaths: [String]? = nil,
+            requestIDs: Bool = false,
+            cors: CORSPolicy? = nil,
+            compression: ResponseCompression? = nil,
+            trustedHosts: [String]? = nil,
+            accessLog: Bool = false,
+            middleware: [any LitMiddleware] = [],
+            callbacks: [any LitCallback] = []
         ) {
+            self.apiKey = apiKey
+            self.apiKeyExemptPaths = apiKeyExemptPaths
+            self.requestIDs = requestIDs
+            self.cors = cors
+            self.compression = compression
+            self.trustedHosts = trustedHosts
+            self.accessLog = accessLog
+            self.middleware = middleware
+            self.callbacks = callbacks
             self.tls = tls
             self.host = host
             self.port = port
@@ -120,6 +173,7 @@ extension LitServer {
             self.livenessPath = livenessPath
             self.infoPath = infoPath
             self.metricsPath = metricsPath
+            self.metricsEnabled = metricsEnabled
             self.modelMetadata = modelMetadata
             self.handleSignals = handleSignals
             self.backlog = backlog

@@ -93,6 +93,7 @@ public final class LitServer: Sendable {
         if let key = configuration.shutdownAPIKey, key.isEmpty {
             throw .invalidConfiguration("shutdownAPIKey is empty")
         }
+        _ = try PipelineSetup.make(configuration)  // the API key, CORS and trusted hosts
         for endpoint in endpoints {
             let name = "API at \(endpoint.path)"
             guard endpoint.maxBatchSize > 0 else {
@@ -177,11 +178,15 @@ public final class LitServer: Sendable {
     }
 
     /// Serves until shut down (`POST /shutdown`, SIGINT or SIGTERM), then returns once every handle is closed.
+    ///
+    /// Owns the process: handles signals, and makes swift-prometheus the swift-metrics backend unless one is
+    /// bootstrapped already (``bootstrapMetrics()``).
     /// - Parameters:
     ///   - host: The address to listen on. Default `0.0.0.0`, as LitServe.
     ///   - port: The port. Default 8000.
     /// - Throws: ``LitServerError`` when the server cannot start, or when an API's `setup` failed.
     public func run(host: String = "0.0.0.0", port: Int = 8000) throws(LitServerError) {
+        if configuration.metricsEnabled { LitServer.bootstrapMetrics() }
         let running = try start(host: host, port: port, handleSignals: true)
         try running.wait()
     }
@@ -189,9 +194,11 @@ public final class LitServer: Sendable {
 
 extension LitServer: Service {
     /// Serves on ``Configuration/host``:``Configuration/port`` until the service group's graceful shutdown (or a
-    /// shutdown through the API), then returns once every handle is closed.
+    /// shutdown through the API), then returns once every handle is closed. Makes swift-prometheus the
+    /// swift-metrics backend unless one is bootstrapped already (``bootstrapMetrics()``).
     /// - Throws: ``LitServerError`` when the server cannot start or an API's `setup` failed.
     public func run() async throws {
+        if configuration.metricsEnabled { LitServer.bootstrapMetrics() }
         let running = try start(host: configuration.host, port: configuration.port, handleSignals: false)
         try await withGracefulShutdownHandler {
             try await running.waitAsync()
@@ -259,6 +266,10 @@ public final class RunningServer: Sendable {
     var liveWorkerCount: Int { runtime.endpoints.reduce(0) { $0 + $1.liveWorkerCount } }
     var statistics: [EndpointStatistics] { runtime.endpoints.map(\.statistics) }
     var shutdownKey: String? { runtime.shutdownKey?.value }
+    /// Whether the run observes requests (callbacks or an active tracer); false means no per-request observation.
+    var isObserved: Bool { runtime.observer != nil }
+    /// Whether the run keeps request heads' trace context fields (an active tracer).
+    var tracesRequests: Bool { runtime.tracesRequests }
 
     private func finish() {
         let first = ended.withLock { ended -> Bool in

@@ -4,6 +4,8 @@ final class LoopContext: HTTPRequestHandler {
     let loop: EventLoop
     let loopState: HTTPLoopState
     let completions: CompletionSink
+    /// This loop's scratch for the request pipeline (request ids, the API-key hasher, the middleware view).
+    private let pipelineState = PipelineLoopState()
     /// `unowned(unsafe)`: the runtime owns this context and outlives its loop thread (saves a strong retain/release
     /// per access on the request path).
     private unowned(unsafe) let runtime: ServerRuntime
@@ -171,41 +173,93 @@ final class LoopContext: HTTPRequestHandler {
     func route(
         _ head: HTTPRequestHead,
         in buffer: UnsafeRawBufferPointer,
-        startedAfterDrain: Bool
-    ) -> (HTTPRoute, tag: Int) {
-        guard let (entry, tag) = runtime.router.match(UnsafeRawBufferPointer(rebasing: buffer[head.path])) else {
-            return (.respond(.notFound), -1)
+        startedAfterDrain: Bool,
+        connection: HTTPServerConnection
+    ) -> HTTPRouting {
+        let matched = runtime.router.match(UnsafeRawBufferPointer(rebasing: buffer[head.path]))
+        let tag = matched?.index ?? -1
+        var decoration: ResponseDecoration?
+        let pipeline = runtime.pipeline
+        if !pipeline.isIdle {
+            let outcome = pipeline.run(
+                head,
+                in: buffer,
+                exemptFromAPIKey: matched?.entry.exemptFromAPIKey ?? false,
+                connection: connection,
+                loop: pipelineState
+            )
+            decoration = outcome.decoration.flatMap { $0.isEmpty ? nil : $0 }
+            if let answer = outcome.answer {
+                return HTTPRouting(route: answer, tag: tag, decoration: decoration)
+            }
         }
+        guard let entry = matched?.entry else {
+            return HTTPRouting(route: .respond(.notFound), tag: tag, decoration: decoration)
+        }
+        let route = self.route(
+            head,
+            in: buffer,
+            to: entry,
+            startedAfterDrain: startedAfterDrain,
+            connection: connection,
+            requestID: decoration?.requestID
+        )
+        return HTTPRouting(route: route, tag: tag, decoration: decoration)
+    }
+
+    private func route(
+        _ head: HTTPRequestHead,
+        in buffer: UnsafeRawBufferPointer,
+        to entry: Router.Entry,
+        startedAfterDrain: Bool,
+        connection: HTTPServerConnection,
+        requestID: RequestID?
+    ) -> HTTPRoute {
         let isGet = head.method == .get || head.method == .head
         switch entry.target {
         case .liveness:
             // Alive while the process serves, draining included: an orchestrator must not kill a draining server.
-            guard isGet else { return (.respond(methodNotAllowed(entry)), tag) }
-            return (.respond(runtime.builtInResponse(entry.target)), tag)
+            guard isGet else { return .respond(methodNotAllowed(entry)) }
+            return .respond(runtime.builtInResponse(entry.target))
         case .health:
-            guard isGet else { return (.respond(methodNotAllowed(entry)), tag) }
-            if runtime.isShuttingDown { return (.respond(runtime.shuttingDownHealthResponse), tag) }
-            return (.respond(runtime.builtInResponse(entry.target)), tag)
+            guard isGet else { return .respond(methodNotAllowed(entry)) }
+            if runtime.isShuttingDown { return .respond(runtime.shuttingDownHealthResponse) }
+            return .respond(runtime.builtInResponse(entry.target))
         case .root, .info, .metrics, .staticJSON:
-            guard isGet else { return (.respond(methodNotAllowed(entry)), tag) }
+            guard isGet else { return .respond(methodNotAllowed(entry)) }
             if startedAfterDrain {
-                return (.respond(runtime.drainingResponse(for: entry.target)), tag)
+                return .respond(runtime.drainingResponse(for: entry.target))
             }
-            return (.respond(runtime.builtInResponse(entry.target)), tag)
+            return .respond(runtime.builtInResponse(entry.target))
         case .shutdown:
-            guard head.method == .post else { return (.respond(methodNotAllowed(entry)), tag) }
+            guard head.method == .post else { return .respond(methodNotAllowed(entry)) }
             if runtime.isShuttingDown {
-                return (.respond(runtime.drainingResponse(for: entry.target)), tag)
+                return .respond(runtime.drainingResponse(for: entry.target))
             }
             let authorization = head.authorization.map { UnsafeRawBufferPointer(rebasing: buffer[$0]) }
-            return (.respond(runtime.shutdownResponse(authorization: authorization)), tag)
+            return .respond(runtime.shutdownResponse(authorization: authorization))
         case .endpoint(let index):
-            guard head.method == .post else { return (.respond(methodNotAllowed(entry)), tag) }
+            guard head.method == .post else { return .respond(methodNotAllowed(entry)) }
             if startedAfterDrain {
-                return (.respond(runtime.drainingResponse(for: entry.target)), tag)
+                return .respond(runtime.drainingResponse(for: entry.target))
             }
-            var headers: [(name: String, value: String)] = []
-            if runtime.endpoints[index].settings.needsRequestHeaders {
+            let endpoint = runtime.endpoints[index]
+            if endpoint.authorizer.isActive {
+                let context = endpoint.authorizationContext(
+                    head,
+                    in: buffer,
+                    connection: connection,
+                    requestID: requestID
+                )
+                if let refusal = endpoint.authorizer.refusal(for: context) { return .refuse(refusal) }
+            }
+            var capture: RequestCapture?
+            if runtime.tracesRequests {
+                let traceHeaders = TraceHeaders.capture(head, in: buffer)
+                if !traceHeaders.isEmpty { capture = RequestCapture(traceHeaders: traceHeaders) }
+            }
+            if endpoint.settings.needsRequestHeaders {
+                var headers: [(name: String, value: String)] = []
                 headers.reserveCapacity(head.headers.count)
                 for field in head.headers {
                     headers.append(
@@ -215,21 +269,24 @@ final class LoopContext: HTTPRequestHandler {
                         )
                     )
                 }
+                capture = RequestCapture(headers: headers)
             }
-            return (.collectBody(target: index, headers: headers), tag)
+            return .collectBody(target: index, capture: capture)
         }
     }
 
     func dispatch(
         target: Int,
         head: RequestSummary,
-        headers: [(name: String, value: String)],
+        capture: RequestCapture?,
+        decoration: ResponseDecoration?,
         body: [UInt8],
         responder: HTTPResponder
     ) -> HTTPDispatch {
         let result = runtime.endpoints[target].admit(
             body: body,
-            headers: headers,
+            capture: capture,
+            decoration: decoration,
             responder: responder,
             completions: completions,
             loop: loop.index

@@ -1,45 +1,81 @@
-/// Renders the `/metrics` answer from the run's counters: requests by route and status, in-flight predictions, open
-/// connections, TLS handshake failures, and per endpoint the queue depth, batch sizes, latency and drops.
+import Prometheus
+
+/// Renders the `/metrics` answer (Prometheus text format 0.0.4): LitUV's own series of this run (requests by route
+/// and status, in-flight predictions, open connections, TLS handshake failures, and per endpoint the queue depth,
+/// drops, batch sizes and latency), then the application's swift-prometheus registry. docs/ARCHITECTURE.md,
+/// "Metrics", has the whole picture.
 extension ServerRuntime {
-    /// The `/metrics` body: Prometheus text format 0.0.4.
-    func renderMetrics() -> String {
-        var out = ""
-        statistics.render(into: &out)
-        out += "# HELP lituv_in_flight_requests Predictions queued or running.\n# TYPE lituv_in_flight_requests gauge\n"
-        out += "lituv_in_flight_requests \(inFlightCount)\n"
-        out += "# HELP lituv_open_connections Open client connections.\n# TYPE lituv_open_connections gauge\n"
-        out += "lituv_open_connections \(statistics.connections.load(ordering: .relaxed))\n"
-        out += "# HELP lituv_tls_handshake_failures_total Failed or timed-out TLS handshakes.\n"
-        out += "# TYPE lituv_tls_handshake_failures_total counter\n"
-        out += "lituv_tls_handshake_failures_total \(statistics.tlsHandshakeFailures.load(ordering: .relaxed))\n"
-        // The connection limit (maxConnections): refused connections, in this one statement.
-        out +=
-            "# HELP lituv_refused_connections_total Connections closed at once: maxConnections were open.\n"
-            + "# TYPE lituv_refused_connections_total counter\n"
-            + "lituv_refused_connections_total \(statistics.refusedConnections.load(ordering: .relaxed))\n"
-        out += "# HELP lituv_queue_depth Requests waiting for a worker.\n# TYPE lituv_queue_depth gauge\n"
-        for endpoint in endpoints {
-            out += "lituv_queue_depth{path=\"\(endpoint.settings.path)\"} \(endpoint.queueDepth)\n"
+    /// `GET /metrics`: 200 with the Prometheus text; 404 with a JSON detail when metrics are off.
+    func metricsResponse() -> HTTPResponse {
+        guard metrics.isEnabled else {
+            return .error(.notFound, "Metrics are disabled (Configuration.metricsEnabled is false)")
         }
+        return HTTPResponse(status: .ok, contentType: .prometheus, body: renderMetrics())
+    }
+
+    /// Publishes the run's counts into its swift-metrics objects (see `MetricsPublisher`). Any thread.
+    func publishMetrics() {
+        metrics.publish(
+            requests: statistics,
+            inFlight: inFlightCount,
+            endpoints: endpoints.map { (queueDepth: $0.queueDepth, dropped: $0.statistics.skippedCount) }
+        )
+    }
+
+    /// The `/metrics` body.
+    func renderMetrics() -> [UInt8] {
+        publishMetrics()
+        var out: [UInt8] = []
+        out.reserveCapacity(8192)
+        // Counters and gauges: swift-prometheus renders the run's registry.
+        metrics.registry.emit(into: &out)
+        // Histograms: LitUV's lock-free ones (swift-metrics cannot carry an aggregated histogram).
+        var text = ""
         /// One histogram family, a series per endpoint path.
-        func histograms(_ name: String, help: String, _ histogram: (EndpointStatistics) -> Histogram) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        func histograms(_ name: String, _ histogram: (EndpointStatistics) -> Histogram) {
+            text += "# HELP \(name) \(MetricsPublisher.help[name] ?? "")\n# TYPE \(name) histogram\n"
             for endpoint in endpoints {
                 histogram(endpoint.statistics).render(
                     name: name,
-                    labels: "path=\"\(endpoint.settings.path)\"",
-                    into: &out
+                    labels: "path=\"\(escapedLabelValue(endpoint.settings.path))\"",
+                    into: &text
                 )
             }
         }
-        histograms("lituv_batch_size", help: "Requests per predict(batch:) call.") { $0.batchSizes }
-        histograms("lituv_request_duration_seconds", help: "Arrival to answer of predictions.") { $0.latency }
-        out += "# HELP lituv_dropped_requests_total Requests dropped before predict (client gone or timed out).\n"
-        out += "# TYPE lituv_dropped_requests_total counter\n"
-        for endpoint in endpoints {
-            let dropped = endpoint.statistics.skippedCount
-            out += "lituv_dropped_requests_total{path=\"\(endpoint.settings.path)\"} \(dropped)\n"
+        histograms("lituv_batch_size") { $0.batchSizes }
+        histograms("lituv_request_duration_seconds") { $0.latency }
+        out.append(contentsOf: text.utf8)
+        // The application's metrics.
+        switch metrics.application {
+        case .none:
+            // Nothing was bootstrapped when the run started; the application may have bootstrapped swift-prometheus
+            // since (LitServer.bootstrapMetrics()), or registered metrics on the default registry directly.
+            if case .prometheus(let registry) = MetricsBackend.application {
+                registry.emit(into: &out)
+            } else {
+                LitServer.metricsRegistry.emit(into: &out)
+            }
+        case .prometheus(let registry):
+            if registry !== metrics.registry { registry.emit(into: &out) }
+        case .other:
+            out.append(
+                contentsOf: "# The application's own metrics go to its swift-metrics backend, not to this page.\n".utf8
+            )
         }
         return out
     }
+}
+
+/// A label value escaped as the text format wants it (backslash, double quote, line feed).
+private func escapedLabelValue(_ value: String) -> String {
+    var escaped = ""
+    for character in value {
+        switch character {
+        case "\\": escaped += "\\\\"
+        case "\"": escaped += "\\\""
+        case "\n": escaped += "\\n"
+        default: escaped.append(character)
+        }
+    }
+    return escaped
 }

@@ -13,6 +13,8 @@ struct Router: Sendable {
         let target: Target
         /// The `Allow` header value for a wrong method.
         let allow: String
+        /// Requests to this path need no API key (``LitServer/Configuration/apiKeyExemptPaths``).
+        let exemptFromAPIKey: Bool
     }
 
     let entries: [Entry]
@@ -28,6 +30,7 @@ struct Router: Sendable {
     ) throws(LitServerError) {
         var entries: [Entry] = []
         var owners: [String: String] = [:]
+        let exempt = PipelineSetup.exemptPaths(configuration)
         func add(_ path: String, _ target: Target, allow: String, option: String) throws(LitServerError) {
             guard path.hasPrefix("/"), !path.contains(where: { $0 == " " || $0 == "?" || $0 == "#" }) else {
                 throw .invalidConfiguration("\(option) \"\(path)\" must start with / and contain no space, ? or #")
@@ -36,7 +39,9 @@ struct Router: Sendable {
                 throw .invalidConfiguration("\(option) \"\(path)\" is already used by \(other)")
             }
             owners[path] = option
-            entries.append(Entry(path: Array(path.utf8), target: target, allow: allow))
+            entries.append(
+                Entry(path: Array(path.utf8), target: target, allow: allow, exemptFromAPIKey: exempt.contains(path))
+            )
         }
         try add("/", .root, allow: "GET, HEAD", option: "the root route")
         try add(configuration.healthcheckPath, .health, allow: "GET, HEAD", option: "healthcheckPath")

@@ -24,6 +24,7 @@ extension ServerRuntime {
     func coordinate() {
         // 1. Wait for a trigger.
         trigger.wait()
+        observer?.serverWillStop(host: host, ports: ports)
         // 2. Readiness down; connections close after their last answer; keep serving for the drain delay.
         shuttingDown.store(true, ordering: .sequentiallyConsistent)
         if configuration.drainDelay > .zero {
@@ -66,7 +67,9 @@ extension ServerRuntime {
         }
         // 7. Every loop closes its handles and stops.
         stopLoops(keepingStatusOfUnstartedLoops: true)
+        metrics.stopPublishing { publishMetrics() }
         logger.info("server stopped")
+        observer?.serverDidStop(host: host, ports: ports)
         finished.leave()
     }
 

@@ -10,10 +10,11 @@ import Glibc
 /// state the shutdown sequence works on. A server can be started again after a run ends; each run gets a new
 /// runtime.
 ///
-/// This file starts a run (in order: loops, inline copies, listeners, workers, signals, the shutdown coordinator).
-/// The rest of the run lives beside it: `ServerRuntime+Shutdown.swift` (the shutdown sequence, top to bottom),
-/// `ServerRuntime+Signals.swift`, `BuiltInAnswers.swift` (`/`, `/health`, `/info`, `/metrics`, `/shutdown`) and
-/// `PrometheusMetrics.swift`. Requests reach the endpoints through each loop's ``LoopContext``.
+/// This file starts a run (in order: loops, inline copies, listeners, workers, signals, the shutdown coordinator,
+/// and the metrics publisher when an application backend needs one). The rest of the run lives beside it:
+/// `ServerRuntime+Shutdown.swift` (the shutdown sequence, top to bottom), `ServerRuntime+Signals.swift`,
+/// `BuiltInAnswers.swift` (`/`, `/health`, `/info`, `/metrics`, `/shutdown`), `PrometheusMetrics.swift` and
+/// `MetricsPublisher.swift`. Requests reach the endpoints through each loop's ``LoopContext``.
 final class ServerRuntime: @unchecked Sendable {
     // Invariant for @unchecked Sendable: the immutable `let`s are set in init; `loops`/`contexts`/`signalWatchers`
     // are written only in `start` before any other thread can see them and read-only afterwards; mutable shared state
@@ -22,6 +23,8 @@ final class ServerRuntime: @unchecked Sendable {
     let configuration: LitServer.Configuration
     let router: Router
     let statistics: RequestStatistics
+    /// LitUV's metrics of this run as swift-metrics objects (`MetricsPublisher.swift`).
+    let metrics: MetricsPublisher
     /// The endpoints, in the order they were given (the router's `.endpoint(index)`).
     let endpoints: [ServedEndpoint]
     let shutdownKey: ShutdownKey?
@@ -34,6 +37,12 @@ final class ServerRuntime: @unchecked Sendable {
     /// Predictions queued or running, across every endpoint.
     let inFlight: InFlightCounter
     let infoBody: [UInt8]
+    /// The steps every request head passes before routing (API key, CORS, request ids, ...).
+    let pipeline: RequestPipeline
+    /// The callbacks and the tracer, nil when there are none (docs/ARCHITECTURE.md, "Callbacks", "Tracing").
+    let observer: ServerObserver?
+    /// A tracer is active: request heads' `traceparent`/`tracestate` are kept for it.
+    let tracesRequests: Bool
     var logger: Logger { configuration.logger }
 
     // Written by `start`, then read by the shutdown sequence.
@@ -87,10 +96,20 @@ final class ServerRuntime: @unchecked Sendable {
             endpointPaths: definitions.map(\.path),
             staticRoutes: StaticRoute.mergingDuplicatePaths(definitions.flatMap(\.staticRoutes))
         )
-        statistics = RequestStatistics(routeNames: router.names)
+        let metrics = MetricsPublisher(isEnabled: configuration.metricsEnabled, application: MetricsBackend.application)
+        self.metrics = metrics
+        statistics = RequestStatistics(routeNames: router.names, metricsEnabled: configuration.metricsEnabled)
         let inFlight = InFlightCounter(waiter: shutdownProgress)
         self.inFlight = inFlight
         let timeout = configuration.timeout.map(\.nanoseconds)
+        // The tracer is chosen once per run: the no-op one means no tracing work at all per request.
+        let observer = ServerObserver(
+            callbacks: configuration.callbacks,
+            tracer: RequestTracer.active(),
+            logger: configuration.logger
+        )
+        self.observer = observer
+        tracesRequests = observer?.tracesRequests ?? false
         endpoints = definitions.map { definition in
             let settings = LitEndpointSettings(
                 path: definition.path,
@@ -106,7 +125,7 @@ final class ServerRuntime: @unchecked Sendable {
                 devices: definition.devices,
                 enforcesMinimumBodyDataRate: definition.enforcesMinimumBodyDataRate
             )
-            let statistics = EndpointStatistics()
+            let statistics = metrics.endpointStatistics(path: definition.path)
             let kind = definition.makeRuntime(
                 EndpointContext(
                     endpoint: settings,
@@ -120,8 +139,13 @@ final class ServerRuntime: @unchecked Sendable {
                 settings: settings,
                 statistics: statistics,
                 kind: kind,
+                authorizer: Authorizer(
+                    check: definition.authorize,
+                    errors: ErrorAnswers(name: definition.name, logger: configuration.logger)
+                ),
                 timeoutNanoseconds: timeout,
-                inFlight: inFlight
+                inFlight: inFlight,
+                observer: observer
             )
         }
         if configuration.enableShutdownAPI {
@@ -133,6 +157,13 @@ final class ServerRuntime: @unchecked Sendable {
         } else {
             shutdownKey = nil
         }
+        var onResponseWritten: (@Sendable (RequestRecord, Int, Int) -> Void)?
+        if let observer {
+            onResponseWritten = { record, status, bytes in
+                observer.responseWritten(record, status: status, bodyBytes: bytes)
+            }
+        }
+        pipeline = try PipelineSetup.make(configuration, onResponseWritten: onResponseWritten)
         infoBody = ServerInfo.render(configuration: configuration, endpoints: endpoints.map(\.settings))
     }
 
@@ -157,7 +188,13 @@ final class ServerRuntime: @unchecked Sendable {
             finished.leave()
             throw error
         }
+        do {
+            try metrics.startPublishing { [weak self] in self?.publishMetrics() }
+        } catch {
+            logger.warning("metrics: cannot start the lituv-metrics thread (\(error)); publishing at scrapes only")
+        }
         announceShutdownKey()
+        observer?.serverDidStart(host: host, ports: ports)
     }
 
     private func startLoops() throws(LitServerError) {

@@ -1,16 +1,12 @@
 import CSSL
 
-/// The secret that authorises `POST /shutdown`, compared in constant time.
-///
-/// Only the SHA-256 digest of the key is kept for comparison; a presented key is hashed and the two 32-byte digests
-/// are compared with OpenSSL's `CRYPTO_memcmp`, so neither the key's length nor the length of a matching prefix
-/// changes how long the comparison takes.
+/// The secret that authorises `POST /shutdown`, compared in constant time as a ``SecretKey`` (SHA-256 digests).
 struct ShutdownKey: Sendable {
     /// The key itself, kept only to print it once when it was generated.
     let value: String
     /// Whether the server generated the key (then it is printed with a curl line).
     let generated: Bool
-    private let digest: [UInt8]
+    private let secret: SecretKey
 
     /// Resolves the key when the server starts: the configured key, else `LIT_SHUTDOWN_API_KEY`, else 32 random
     /// bytes from OpenSSL's `RAND_bytes`, base64url-encoded.
@@ -35,21 +31,13 @@ struct ShutdownKey: Sendable {
         }
         self.value = value
         self.generated = generated
-        self.digest = Array(value.utf8).withUnsafeBytes { Self.sha256($0) }
+        self.secret = SecretKey(value)
     }
 
     /// True when `presented` is the key. Takes the same time whatever `presented` is.
     func matches(_ presented: UnsafeRawBufferPointer) -> Bool {
-        let other = Self.sha256(presented)
-        return digest.withUnsafeBytes { a in
-            other.withUnsafeBytes { b in CRYPTO_memcmp(a.baseAddress, b.baseAddress, 32) == 0 }
-        }
-    }
-
-    private static func sha256(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &out)
-        return out
+        var hasher = SHA256Hasher()
+        return secret.matches(presented, using: &hasher)
     }
 }
 

@@ -7,7 +7,8 @@ struct ErrorAnswers: Sendable {
     let name: String
     let logger: Logger
 
-    func response(for error: any Error, hook: String) -> HTTPResponse {
+    /// - Parameter requestID: The request's id, logged as `request_id` metadata.
+    func response(for error: any Error, hook: String, requestID: String? = nil) -> HTTPResponse {
         if let httpError = error as? HTTPError {
             let status = (400...599).contains(httpError.status) ? httpError.status : 500
             return .error(HTTPStatus(status), httpError.detail)
@@ -15,7 +16,7 @@ struct ErrorAnswers: Sendable {
         if let jsonError = error as? JSONError {
             return .error(.badRequest, "Invalid request body: \(jsonError.description)")
         }
-        logger.error("\(name).\(hook) failed: \(error)")
+        logger.error("\(name).\(hook) failed: \(error)", metadata: requestID.map { ["request_id": .string($0)] })
         return .error(.internalServerError, "Internal server error")
     }
 }

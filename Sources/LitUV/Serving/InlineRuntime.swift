@@ -9,13 +9,16 @@ protocol InlinePredictor: AnyObject, Sendable {
     /// How many loops' copies are set up (`setup(loop:)` succeeded for loops `0..<setUpCount`).
     var setUpCount: Int { get }
     /// Decodes, predicts and encodes one request on loop `loop`'s thread.
-    /// - Parameter deadline: Monotonic nanoseconds by which the answer must be ready (`UInt64.max` for never).
+    /// - Parameters:
+    ///   - deadline: Monotonic nanoseconds by which the answer must be ready (`UInt64.max` for never).
+    ///   - observation: The callbacks' and the tracer's view of the request, when either is on.
     func respond(
         loop: Int,
         body: [UInt8],
         context: RequestContext,
         arrival: UInt64,
-        deadline: UInt64
+        deadline: UInt64,
+        observation: RequestObservation?
     )
         -> HTTPResponse
     /// Runs `teardown` on loop `loop`'s copy, on that loop's thread, after `stop()`.
@@ -69,14 +72,20 @@ final class InlineRuntime<API: LitAPI>: InlinePredictor, @unchecked Sendable {
         body: [UInt8],
         context: RequestContext,
         arrival: UInt64,
-        deadline: UInt64
+        deadline: UInt64,
+        observation: RequestObservation?
     )
         -> HTTPResponse
     {
         guard !stopped.load(ordering: .relaxed) else {
             return .error(.serviceUnavailable, "Server is shutting down", close: true)
         }
-        let response = answer(body: body, context: context, api: copies[loop])
+        let response =
+            if let observation {
+                observedAnswer(body: body, context: context, api: copies[loop], observation: observation)
+            } else {
+                answer(body: body, context: context, api: copies[loop])
+            }
         let now = Monotonic.nanoseconds()
         statistics.recordBatch(size: 1)
         statistics.latency.observe(Double(now &- arrival) / 1e9)
@@ -91,8 +100,8 @@ final class InlineRuntime<API: LitAPI>: InlinePredictor, @unchecked Sendable {
         api.teardown()
     }
 
-    /// decodeRequest → predict → encodeResponse for one request (`predict(_:)`, as LitServe calls it with
-    /// `max_batch_size` 1).
+    /// decodeRequest → predict → encodeResponse for one request (`predict(_:context:)`, whose default calls
+    /// `predict(_:)`, as LitServe calls it with `max_batch_size` 1).
     private func answer(body: [UInt8], context: RequestContext, api: API) -> HTTPResponse {
         let input: API.Input
         do {
@@ -103,15 +112,52 @@ final class InlineRuntime<API: LitAPI>: InlinePredictor, @unchecked Sendable {
         }
         let output: API.Output
         do {
-            output = try api.predict(input)
+            output = try api.predict(input, context: context)
         } catch {
             return errors.response(for: error, hook: "predict")
         }
         do {
-            let encoded = try LitJSON.encode(try api.encodeResponse(output))
+            let encoded = try LitJSON.encode(try api.encodeResponse(output, context: context))
             return HTTPResponse(status: .ok, contentType: .json, body: encoded)
         } catch {
             return errors.response(for: error, hook: "encodeResponse")
+        }
+    }
+
+    /// ``answer(body:context:api:)`` with the stage events of the callbacks and the tracer.
+    private func observedAnswer(
+        body: [UInt8],
+        context: RequestContext,
+        api: API,
+        observation: RequestObservation
+    ) -> HTTPResponse {
+        let input: API.Input
+        let decodeStart = observation.willDecode(nil)
+        do {
+            let request = try LitJSON.decode(API.Request.self, from: body)
+            input = try api.decodeRequest(request, context: context)
+            observation.didDecode(since: decodeStart, error: nil)
+        } catch {
+            observation.didDecode(since: decodeStart, error: error)
+            return errors.response(for: error, hook: "decodeRequest", requestID: context.requestID)
+        }
+        let output: API.Output
+        let predictStart = observation.willPredict(batchSize: 1)
+        do {
+            output = try api.predict(input, context: context)
+            observation.didPredict(since: predictStart, batchSize: 1, error: nil)
+        } catch {
+            observation.didPredict(since: predictStart, batchSize: 1, error: error)
+            return errors.response(for: error, hook: "predict", requestID: context.requestID)
+        }
+        let encodeStart = observation.willEncode()
+        do {
+            let encoded = try LitJSON.encode(try api.encodeResponse(output, context: context))
+            observation.didEncode(since: encodeStart, error: nil)
+            return HTTPResponse(status: .ok, contentType: .json, body: encoded)
+        } catch {
+            observation.didEncode(since: encodeStart, error: error)
+            return errors.response(for: error, hook: "encodeResponse", requestID: context.requestID)
         }
     }
 

@@ -5,10 +5,11 @@ import Synchronization
 /// Its `state` decides who answers: the worker may start it only while it is `queued`; the loop cancels it when
 /// the client leaves or its deadline passes, and then answers (504) or drops it itself.
 @usableFromInline
-final class Job: PendingResponse, @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder`, `context` and `completions` are
-    // immutable; everything else the worker hands to the loop travels inside `Completion` values through the
-    // completion queue (a release/acquire hand-off); `state` and `streamCredit` are atomic.
+final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
+    // Invariant for @unchecked Sendable: `body`, `deadline`, `arrival`, `responder`, `fields`, `completions`,
+    // `record`, `compressor` and `observation` are immutable; everything else the worker hands to the loop travels
+    // inside `Completion` values through the completion queue (a release/acquire hand-off); `state` and
+    // `streamCredit` are atomic.
 
     enum State: UInt8 {
         case queued, running, cancelled
@@ -22,7 +23,15 @@ final class Job: PendingResponse, @unchecked Sendable {
     let responder: HTTPResponder
     let completions: CompletionSink
     let statistics: EndpointStatistics
-    @usableFromInline let context: RequestContext
+    /// The request's context values (method, path, headers, id, deadline); ``hookContext`` is the context itself.
+    let fields: RequestFields
+    /// The request's record for the access log and callbacks, when they are on.
+    let record: RequestRecord?
+    /// Set when the client accepts gzip and the server compresses: the worker compresses the answer it makes.
+    let compressor: ResponseCompressor?
+    /// The callbacks' and the tracer's view of the request, when either is on (nil otherwise: the stages then only
+    /// check this field).
+    @usableFromInline let observation: RequestObservation?
     private let state = Atomic<UInt8>(State.queued.rawValue)
     /// Streamed bytes handed to the loop and not yet accepted by the kernel (flow control).
     let streamCredit = Atomic<Int>(0)
@@ -37,7 +46,10 @@ final class Job: PendingResponse, @unchecked Sendable {
         responder: HTTPResponder,
         completions: CompletionSink,
         statistics: EndpointStatistics,
-        context: RequestContext,
+        fields: RequestFields,
+        record: RequestRecord? = nil,
+        compressor: ResponseCompressor? = nil,
+        observation: RequestObservation? = nil,
         creditWaiter: Parker? = nil
     ) {
         self.body = body
@@ -46,19 +58,29 @@ final class Job: PendingResponse, @unchecked Sendable {
         self.responder = responder
         self.completions = completions
         self.statistics = statistics
-        self.context = context
+        self.fields = fields
+        self.record = record
+        self.compressor = compressor
+        self.observation = observation
         self.creditWaiter = creditWaiter
     }
 
     /// Worker side: claims the job for `predict`. False when it was cancelled or its deadline already passed.
     func tryStart(now: UInt64) -> Bool {
         guard now < deadline else { return false }
-        return state.compareExchange(
+        let started = state.compareExchange(
             expected: State.queued.rawValue,
             desired: State.running.rawValue,
             ordering: .acquiringAndReleasing
         ).exchanged
+        if started, let record { record.queueWaitNanoseconds.store(now &- arrival, ordering: .relaxed) }
+        return started
     }
+
+    /// The context hooks get: a view of this job (one reference to copy; inlined, so a hook that ignores its context
+    /// costs nothing).
+    @inlinable
+    var hookContext: RequestContext { RequestContext(job: self) }
 
     /// Loop side: the answer is no longer wanted. A queued job is then skipped by the workers, and a streaming
     /// `emit` throws `CancellationError`.
@@ -78,6 +100,8 @@ final class Job: PendingResponse, @unchecked Sendable {
     /// Worker side: hands the whole answer back to the job's loop.
     /// - Parameter wakeLoop: false when the caller wakes the loop later (``LoopWakeups``).
     func finish(_ response: HTTPResponse, wakeLoop: Bool = true) {
+        var response = response
+        compressor?.compress(&response)
         completions.deliver(.finished(self, response), wake: wakeLoop)
     }
 

@@ -29,9 +29,20 @@ public protocol LitAPI: Sendable {
     /// The JSON body of a response.
     associatedtype Response: Encodable
 
-    /// True when ``decodeRequest(_:context:)`` needs the request headers in its ``RequestContext`` (copying them
-    /// costs an allocation per request, so they are only collected when asked for). Default false.
+    /// True when the worker hooks need the request headers and the client's address in their ``RequestContext``
+    /// (copying them costs allocations per request, so they are only collected when asked for). Default false.
+    /// ``authorize(_:)`` sees them whatever this says.
     static var needsRequestHeaders: Bool { get }
+
+    /// Decides whether a request may be served, from its head alone (LitServe's `authorize`): throw ``HTTPError``
+    /// (401, 403, 429, ...) to refuse it. Any other error refuses it with a logged `500`.
+    ///
+    /// It runs on the I/O loop that read the request, as soon as its head is parsed, on the API value given to the
+    /// server (not a worker's set-up copy: it must not depend on ``setup(device:)``): a refused request is answered
+    /// at once, its body is never read, and it never reaches the queue or a worker. Keep it fast and non-blocking.
+    /// The context has the headers, the client's address, the TLS server name and the request id. The default
+    /// accepts every request (and costs nothing: the server notices it is not implemented).
+    func authorize(_ context: RequestContext) throws
 
     /// Prepares this worker's copy (load weights here). Called once per worker, on that worker's thread.
     /// - Parameter device: The device this worker serves on.
@@ -50,13 +61,25 @@ public protocol LitAPI: Sendable {
     /// Runs the model on one input.
     func predict(_ input: Input) throws -> Output
 
-    /// Runs the model on a batch. The default calls ``predict(_:)`` for each input.
+    /// Runs the model on one input, knowing its request's context. The default calls ``predict(_:)``.
+    func predict(_ input: Input, context: RequestContext) throws -> Output
+
+    /// Runs the model on a batch. The default calls ``predict(_:context:)`` for each input (with its request's
+    /// context).
     /// - Returns: Exactly one output per input, in order; otherwise every request of the batch is answered 500
     ///   `Batch size mismatch`.
     func predict(batch inputs: [Input]) throws -> [Output]
 
+    /// Runs the model on a batch, knowing each request's context (`contexts[i]` is the context of `inputs[i]`).
+    /// This is what the server calls; the default calls ``predict(batch:)``.
+    func predict(batch inputs: [Input], contexts: RequestContexts) throws -> [Output]
+
     /// Turns a model output into the response body.
     func encodeResponse(_ output: Output) throws -> Response
+
+    /// Turns a model output into the response body, knowing its request's context. The default calls
+    /// ``encodeResponse(_:)``.
+    func encodeResponse(_ output: Output, context: RequestContext) throws -> Response
 
     /// Whether this worker's copy can serve. `/health` answers 200 only when every worker's copy says true.
     func health() -> Bool
@@ -68,6 +91,7 @@ public protocol LitAPI: Sendable {
 extension LitAPI {
     public static var needsRequestHeaders: Bool { false }
 
+    @inlinable
     public func decodeRequest(_ request: Request, context: RequestContext) throws -> Input {
         try decodeRequest(request)
     }
@@ -79,11 +103,49 @@ extension LitAPI {
 
     public mutating func setup(device: Device) throws {}
 
+    public func authorize(_ context: RequestContext) throws {
+        throw AuthorizeNotImplemented()
+    }
+
+    /// Answers 500 when an API implements neither `predict(_:)` nor `predict(_:context:)` nor a batch form.
+    public func predict(_ input: Input) throws -> Output {
+        throw HTTPError(500, "predict is not implemented")
+    }
+
+    // The defaults on the request path are @inlinable: the worker calls them through the API's conformance, and only
+    // a copy specialised for the API's types avoids generic metadata lookups per request.
+
+    @inlinable
+    public func predict(_ input: Input, context: RequestContext) throws -> Output {
+        try predict(input)
+    }
+
+    @inlinable
     public func predict(batch inputs: [Input]) throws -> [Output] {
         var outputs: [Output] = []
         outputs.reserveCapacity(inputs.count)
-        for input in inputs { outputs.append(try predict(input)) }
+        let contexts = RequestContexts.current
+        for index in inputs.indices {
+            let context =
+                if let contexts, index < contexts.endIndex { contexts[index] } else { RequestContext() }
+            outputs.append(try predict(inputs[index], context: context))
+        }
         return outputs
+    }
+
+    @inlinable
+    public func predict(batch inputs: [Input], contexts: RequestContexts) throws -> [Output] {
+        try RequestContexts.withCurrent(contexts) { try predict(batch: inputs) }
+    }
+
+    @inlinable
+    public func encodeResponse(_ output: Output, context: RequestContext) throws -> Response {
+        try encodeResponse(output)
+    }
+
+    /// Answers 500 when an API implements neither `encodeResponse` form (nor has `Response == Output`).
+    public func encodeResponse(_ output: Output) throws -> Response {
+        throw HTTPError(500, "encodeResponse is not implemented")
     }
 
     public func health() -> Bool { true }
@@ -98,6 +160,9 @@ extension LitAPI where Input == Request {
 extension LitAPI where Response == Output {
     public func encodeResponse(_ output: Output) throws -> Response { output }
 }
+
+/// Thrown by the default ``LitAPI/authorize(_:)``: the server then stops calling it for that endpoint.
+struct AuthorizeNotImplemented: Error {}
 
 /// A device a worker runs on. LitUV itself only knows the CPU; `index` tells workers of a multi-device server
 /// apart (the `devices` option), as LitServe's `device` string does.

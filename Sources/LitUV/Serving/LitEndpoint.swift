@@ -46,6 +46,8 @@ public struct LitEndpoint: Sendable {
     public var enforcesMinimumBodyDataRate: Bool = true
     /// Whether the API asked for request headers in its `RequestContext`.
     let needsRequestHeaders: Bool
+    /// The API's ``LitAPI/authorize(_:)``, run on the I/O loop at head time.
+    let authorize: @Sendable (RequestContext) throws -> Void
     /// Extra `GET` routes answered with fixed JSON (e.g. a spec's model list).
     package var staticRoutes: [StaticRoute] = []
     let makeRuntime: @Sendable (EndpointContext) -> ServedEndpoint.Kind
@@ -103,6 +105,7 @@ public struct LitEndpoint: Sendable {
         self.devices = devices
         self.name = String(describing: API.self)
         self.needsRequestHeaders = API.needsRequestHeaders
+        self.authorize = { context in try api.authorize(context) }
         self.makeRuntime = { context in
             if context.endpoint.runsInline {
                 return .inline(InlineRuntime(prototype: api, context: context))
@@ -174,6 +177,7 @@ public struct LitEndpoint: Sendable {
         self.name = String(describing: Codec.API.self)
         self.isStreaming = true
         self.needsRequestHeaders = Codec.API.needsRequestHeaders
+        self.authorize = { context in try api.authorize(context) }
         self.makeRuntime = { context in
             .pooled(
                 WorkerPool(

@@ -21,6 +21,9 @@ public protocol LitStreamingAPI: Sendable {
 
     /// Prepares this worker's copy. Called once per worker, on that worker's thread.
     mutating func setup(device: Device) throws
+    /// Decides whether a request may be served, from its head alone: throw ``HTTPError`` to refuse it. Runs on the
+    /// I/O loop before the body is read, exactly as ``LitAPI/authorize(_:)``. The default accepts every request.
+    func authorize(_ context: RequestContext) throws
     /// Turns a decoded request body into a model input.
     func decodeRequest(_ request: Request, context: RequestContext) throws -> Input
     /// Runs the model on one input, emitting outputs as they are produced.
@@ -40,6 +43,7 @@ public protocol LitStreamingAPI: Sendable {
 extension LitStreamingAPI {
     public static var needsRequestHeaders: Bool { false }
     public mutating func setup(device: Device) throws {}
+    public func authorize(_ context: RequestContext) throws { throw AuthorizeNotImplemented() }
     public func health() -> Bool { true }
     public mutating func teardown() {}
 

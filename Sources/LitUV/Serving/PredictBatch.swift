@@ -11,6 +11,12 @@ enum PredictBatch {
     /// `LoopWakeups`).
     @inlinable
     static func run<API: LitAPI>(_ batch: [Job], on api: API, errors: ErrorAnswers) {
+        // Callbacks or tracing on: every job of the run has an observation (or none has). Without them this check
+        // is all the request path pays (docs/ARCHITECTURE.md, "Callbacks").
+        if batch.first?.observation != nil {
+            runObserved(batch, on: api, errors: errors)
+            return
+        }
         var inputs: [API.Input] = []
         inputs.reserveCapacity(batch.count)
         // The jobs whose input is in `inputs`: `batch` itself until a decode fails (no array to build then).
@@ -19,7 +25,7 @@ enum PredictBatch {
             let job = batch[index]
             do {
                 let request = try JSONBridge.decode(API.Request.self, from: job.body)
-                inputs.append(try api.decodeRequest(request, context: job.context))
+                inputs.append(try api.decodeRequest(request, context: job.hookContext))
                 survivors?.append(job)
             } catch {
                 job.fail(error, hook: "decodeRequest", errors: errors)
@@ -30,7 +36,7 @@ enum PredictBatch {
         let owners = survivors ?? batch
         let outputs: [API.Output]
         do {
-            outputs = try api.predict(batch: inputs)
+            outputs = try api.predict(batch: inputs, contexts: RequestContexts(jobs: owners))
         } catch {
             Job.fail(owners, error, hook: "predict", errors: errors)
             return
@@ -41,7 +47,10 @@ enum PredictBatch {
         }
         for index in owners.indices {
             do {
-                owners[index].succeed(json: try JSONBridge.encode(try api.encodeResponse(outputs[index])))
+                let job = owners[index]
+                job.succeed(
+                    json: try JSONBridge.encode(try api.encodeResponse(outputs[index], context: job.hookContext))
+                )
             } catch {
                 owners[index].fail(error, hook: "encodeResponse", errors: errors)
             }
@@ -73,13 +82,13 @@ extension Job {
     /// Worker side: the answer for an error thrown by `hook`, delivered without waking the loop.
     @usableFromInline
     func fail(_ error: any Error, hook: String, errors: ErrorAnswers) {
-        finish(errors.response(for: error, hook: hook), wakeLoop: false)
+        finish(errors.response(for: error, hook: hook, requestID: fields.id?.string), wakeLoop: false)
     }
 
     /// Worker side: one error answers every job of a batch.
     @usableFromInline
     static func fail(_ jobs: [Job], _ error: any Error, hook: String, errors: ErrorAnswers) {
-        let answer = errors.response(for: error, hook: hook)
+        let answer = errors.response(for: error, hook: hook, requestID: jobs.first?.fields.id?.string)
         for job in jobs { job.finish(answer, wakeLoop: false) }
     }
 

@@ -13,22 +13,30 @@ final class ServedEndpoint: Sendable {
     let settings: LitEndpointSettings
     let statistics: EndpointStatistics
     let kind: Kind
+    /// The API's `authorize`, run at head time.
+    let authorizer: Authorizer
     /// Nanoseconds from arrival to the request's deadline, or nil for none.
     private let timeoutNanoseconds: UInt64?
     private let inFlight: InFlightCounter
     /// The pool's engine streams with flow control: each job gets a ``Job/creditWaiter``.
     private let jobsStream: Bool
+    /// The run's callbacks and tracer; nil when there are none (then nothing is observed per request).
+    private let observer: ServerObserver?
 
     init(
         settings: LitEndpointSettings,
         statistics: EndpointStatistics,
         kind: Kind,
+        authorizer: Authorizer,
         timeoutNanoseconds: UInt64?,
-        inFlight: InFlightCounter
+        inFlight: InFlightCounter,
+        observer: ServerObserver? = nil
     ) {
+        self.observer = observer
         self.settings = settings
         self.statistics = statistics
         self.kind = kind
+        self.authorizer = authorizer
         self.timeoutNanoseconds = timeoutNanoseconds
         self.inFlight = inFlight
         if case .pooled(let pool) = kind { jobsStream = pool.streamsOutput } else { jobsStream = false }
@@ -40,20 +48,48 @@ final class ServedEndpoint: Sendable {
     /// - Returns: The answer now (inline endpoints, a full queue), or the queued job the connection waits for.
     func admit(
         body: [UInt8],
-        headers: [(name: String, value: String)],
+        capture: RequestCapture?,
+        decoration: ResponseDecoration?,
         responder: HTTPResponder,
         completions: CompletionSink,
         loop: Int
     ) -> HTTPDispatch {
         let now = Monotonic.nanoseconds()
         let deadline = timeoutNanoseconds.map { now &+ $0 } ?? .max
-        let context = RequestContext(headers: headers, path: settings.path, serverName: responder.serverName)
+        var fields = RequestFields(
+            headers: capture?.headers ?? [],
+            path: settings.path,
+            method: "POST",
+            serverName: responder.serverName
+        )
+        fields.id = decoration?.requestID
+        fields.deadline = deadline
+        if settings.needsRequestHeaders { fields.peerAddress = responder.connection.peerAddress }
+        if let traceHeaders = capture?.traceHeaders, !traceHeaders.isEmpty { fields.traceHeaders = traceHeaders }
         switch kind {
         case .inline(let predictor):
+            let observation = observer?.admit(
+                RequestContext(fields: fields),
+                record: decoration?.observer as? RequestRecord,
+                now: now,
+                queued: false
+            )
             return .respond(
-                predictor.respond(loop: loop, body: body, context: context, arrival: now, deadline: deadline)
+                predictor.respond(
+                    loop: loop,
+                    body: body,
+                    context: RequestContext(fields: fields),
+                    arrival: now,
+                    deadline: deadline,
+                    observation: observation
+                )
             )
         case .pooled(let pool):
+            var observation: RequestObservation?
+            if let observer {
+                let record = decoration?.observer as? RequestRecord
+                observation = observer.admit(RequestContext(fields: fields), record: record, now: now, queued: true)
+            }
             let job = Job(
                 body: body,
                 arrival: now,
@@ -61,7 +97,10 @@ final class ServedEndpoint: Sendable {
                 responder: responder,
                 completions: completions,
                 statistics: statistics,
-                context: context,
+                fields: fields,
+                record: decoration?.observer as? RequestRecord,
+                compressor: decoration?.compressor,
+                observation: observation,
                 creditWaiter: jobsStream ? Parker() : nil
             )
             inFlight.increment()
@@ -77,6 +116,28 @@ final class ServedEndpoint: Sendable {
                 )
             )
         }
+    }
+
+    /// The context ``LitAPI/authorize(_:)`` sees: everything about the head, headers and the client's address
+    /// included. Loop thread only, while the head's bytes are valid.
+    func authorizationContext(
+        _ head: HTTPRequestHead,
+        in buffer: UnsafeRawBufferPointer,
+        connection: HTTPServerConnection,
+        requestID: RequestID?
+    ) -> RequestContext {
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeRawBufferPointer(rebasing: buffer[range]), as: UTF8.self)
+        }
+        var context = RequestContext(
+            headers: head.headers.map { (text($0.name), text($0.value)) },
+            path: settings.path,
+            method: text(head.methodRange),
+            serverName: connection.serverName,
+            peerAddress: connection.peerAddress
+        )
+        context.id = requestID
+        return context
     }
 
     /// Wakes an idle worker if this loop iteration queued jobs (pooled endpoints; inline ones have none).

@@ -43,15 +43,20 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
         var streams: [Stream] = []
         var inputs: [API.Input] = []
         for job in batch {
+            let decodeStart = job.observation?.willDecode(job)
             do {
-                let (input, state) = try codec.decode(body: job.body, context: job.context, api: api)
+                let (input, state) = try codec.decode(body: job.body, context: job.hookContext, api: api)
+                if let decodeStart { job.observation?.didDecode(since: decodeStart, error: nil) }
                 inputs.append(input)
                 streams.append(Stream(job: job, state: state, streamed: codec.isStreamed(state)))
             } catch {
+                if let decodeStart { job.observation?.didDecode(since: decodeStart, error: error) }
                 job.finish(answer(for: error, hook: "decodeRequest"))
             }
         }
         guard !inputs.isEmpty else { return }
+        let observed = streams[0].job.observation == nil ? nil : streams.map(\.job)
+        let predictStart = observed.map { RequestObservation.willPredict($0) }
         do {
             try api.predict(batch: inputs) { index, output in
                 guard streams.indices.contains(index) else {
@@ -60,12 +65,16 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
                 try emit(output, to: streams[index], api: api)
             }
         } catch {
+            if let observed, let predictStart {
+                RequestObservation.didPredict(observed, since: predictStart, error: error)
+            }
             let message =
                 codec.errorMessage(for: error) ?? (error as? HTTPError)?.detail ?? "Internal server error"
             let failure = answer(for: error, hook: "predict")
             for stream in streams where !stream.finished { fail(stream, response: failure, message: message) }
             return
         }
+        if let observed, let predictStart { RequestObservation.didPredict(observed, since: predictStart, error: nil) }
         for stream in streams where !stream.finished { finish(stream) }
     }
 
@@ -79,7 +88,19 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
     private func emit(_ output: API.Output, to stream: Stream, api: API) throws {
         let job = stream.job
         if job.isCancelled || stream.finished { throw CancellationError() }
-        let bytes = try codec.encode(output, state: &stream.state, api: api)
+        let bytes: [UInt8]
+        if let observation = job.observation {
+            let start = observation.willEncodeOutput()
+            do {
+                bytes = try codec.encode(output, state: &stream.state, api: api)
+            } catch {
+                observation.didEncodeOutput(since: start, error: error)
+                throw error
+            }
+            observation.didEncodeOutput(since: start, error: nil)
+        } else {
+            bytes = try codec.encode(output, state: &stream.state, api: api)
+        }
         guard stream.streamed else {
             stream.aggregate += bytes
             return

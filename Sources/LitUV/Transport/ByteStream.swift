@@ -23,6 +23,8 @@ protocol ByteStream: AnyObject {
     func cancelTimer()
     /// The TLS server name (SNI) the client asked for; nil for plain TCP.
     var serverName: String? { get }
+    /// The client's address, `host:port` (a system call each time: callers keep it).
+    var peerAddress: String? { get }
     /// Bytes received by the kernel and not read yet: an upper bound of the plaintext still to come from what the
     /// client has already sent (ciphertext on TLS connections).
     var unreadByteCount: Int { get }

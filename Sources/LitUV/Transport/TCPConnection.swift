@@ -135,6 +135,31 @@ final class TCPConnection: UVHandleOwner {
         return Int(CUV_unread_bytes(fd))
     }
 
+    /// The client's address as `host:port` (`[host]:port` for IPv6), or nil when it cannot be had (closed). Makes a
+    /// system call and a string each time: callers keep it.
+    var peerAddress: String? {
+        guard live.state != .closed else { return nil }
+        var storage = sockaddr_storage()
+        var length = Int32(MemoryLayout<sockaddr_storage>.size)
+        return withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address -> String? in
+                guard uv_tcp_getpeername(tcp, address, &length) == 0 else { return nil }
+                var text = [CChar](repeating: 0, count: 64)
+                guard uv_ip_name(address, &text, text.count) == 0 else { return nil }
+                let host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                let family = Int32(address.pointee.sa_family)
+                let port: UInt16
+                if family == AF_INET6 {
+                    port = pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_port }
+                } else {
+                    port = pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_port }
+                }
+                let number = UInt16(bigEndian: port)
+                return family == AF_INET6 ? "[\(host)]:\(number)" : "\(host):\(number)"
+            }
+        }
+    }
+
     /// True until the connection starts closing.
     var isOpen: Bool { live.state == .open }
 

@@ -65,6 +65,8 @@ final class TLSConnection: ByteStream, TCPConnectionHandler {
 
     func stopReading() { tcp.stopReading() }
 
+    var peerAddress: String? { tcp.peerAddress }
+
     func withOutputBuffer<R>(_ body: (inout ByteBuffer) -> R) -> R { body(&plaintextOut) }
 
     var queuedByteCount: Int { plaintextOut.count + tcp.queuedByteCount }
