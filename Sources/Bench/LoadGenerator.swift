@@ -426,7 +426,10 @@ private final class LoadWorker {
             setIdle(false)
             return
         }
-        if next > now &+ 2_000_000 {
+        if plan.coarsePacing {
+            // Once a millisecond at most: libuv's timers have millisecond resolution.
+            uv_timer_start(paceTimer, onPaceTimer, max(1, (next &- now) / 1_000_000), 0)
+        } else if next > now &+ 2_000_000 {
             setIdle(false)
             let due = next - 1_000_000
             if due != paceTimerDue {

@@ -36,6 +36,9 @@ struct WorkerPlan: @unchecked Sendable {
     var tls: TLSClientContext?
     /// The most connects in progress at once per thread (a connect storm overflows the server's backlog).
     var maxPendingConnects: Int
+    /// Open loop: send what is due once a millisecond (a timer) instead of polling without blocking, which keeps a
+    /// core busy; each request is still measured from its intended send time.
+    var coarsePacing = false
 }
 
 /// Errors by kind, as wrk reports them (plus the ones only this tool distinguishes).

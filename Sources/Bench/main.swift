@@ -87,6 +87,15 @@ struct Bench: ParsableCommand {
     @Option(help: "Most connects in progress at once, per thread.")
     var maxPendingConnects = 128
 
+    @Flag(
+        help: """
+            Open loop: send what is due once a millisecond instead of polling without blocking (which keeps a core \
+            busy). Latency is still measured from each request's intended send time, so it includes up to 1 ms of \
+            pacing.
+            """
+    )
+    var coarsePacing = false
+
     func validate() throws {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -166,7 +175,8 @@ struct Bench: ParsableCommand {
                     measureEnd: measureEnd,
                     timeout: UInt64(timeout * 1e9),
                     tls: tls,
-                    maxPendingConnects: maxPendingConnects
+                    maxPendingConnects: maxPendingConnects,
+                    coarsePacing: coarsePacing
                 )
             )
         }

@@ -85,6 +85,17 @@ struct Example: ParsableCommand {
     @Flag(help: "Share the port with a LitUV process already listening on it (hot restart), instead of failing.")
     var reusePort = false
 
+    @Option(help: "The most client connections open at once; beyond it new ones are closed at once. Default: no limit.")
+    var maxConnections: Int?
+
+    @Option(
+        help: """
+            The slowest average rate, in bytes per second, at which a request body may arrive once 5 s have passed \
+            (slow bodies); slower ones are answered 408. 0 turns the check off.
+            """
+    )
+    var minBodyBytesPerSecond = 240
+
     @OptionGroup(title: "Request pipeline") var pipeline: PipelineOptions
     @Flag(name: .customLong("no-metrics"), help: "Record no metrics; /metrics answers 404.")
     var metricsOff = false
@@ -96,6 +107,10 @@ struct Example: ParsableCommand {
             throw ValidationError("times must not be negative")
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        guard minBodyBytesPerSecond >= 0 else {
+            throw ValidationError("--min-body-bytes-per-second must not be negative")
+        }
         if runsInline {
             guard model != .tinyLM else { throw ValidationError("--inline: tiny-lm streams, which needs workers") }
             guard maxBatchSize == 1 else { throw ValidationError("--inline answers one request at a time") }
@@ -119,6 +134,8 @@ struct Example: ParsableCommand {
             metricsEnabled: !metricsOff,
             modelMetadata: ["name": model.rawValue],
             handleSignals: true,
+            minimumBodyDataRate: minBodyBytesPerSecond > 0 ? BodyDataRate(bytesPerSecond: minBodyBytesPerSecond) : nil,
+            maxConnections: maxConnections,
             tls: tls
         )
         pipeline.apply(to: &configuration)

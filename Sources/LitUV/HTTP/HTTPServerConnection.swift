@@ -54,6 +54,8 @@ final class HTTPServerConnection: TCPConnectionHandler {
         /// The drain waits for this connection to finish reading the requests that started before the drain
         /// (``HTTPRequestHandler/connectionFinishedReadingBeforeDrain()`` releases it).
         var owesDrainRelease = false
+        /// The minimum body data rate clock of the request being read (``BodyDataRate``).
+        var bodyRate = BodyRateClock()
     }
 
     // Debug builds, which the tests run, keep Swift's dynamic exclusivity checks on `live`; release builds turn them
@@ -204,6 +206,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
             case .head(let head, let consumed):
                 handleHead(head, in: slice, startedAfterDrain: base &+ UInt64(offset) >= live.drainMark)
                 offset += consumed
+                startBodyClock(head, bodyOffset: base &+ UInt64(offset))
             case .body(let range, let consumed):
                 if live.current?.collectsBody == true {
                     live.current!.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice[range]))
@@ -460,6 +463,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
             // it holds (a measurable share of a request).
             if live.slots[live.slotHead].interim {
                 transport.withOutputBuffer { $0.append("HTTP/1.1 100 Continue\r\n\r\n") }
+                live.bodyRate.continueSent(now: Monotonic.nanoseconds())
                 live.slotHead += 1
                 continue
             }
@@ -582,7 +586,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
         guard !live.closing, !live.isClosed else { return }
         var deadline = UInt64.max
         if live.current != nil {
-            deadline = live.lastActivity &+ state.idleTimeout  // a stalled body
+            deadline = min(live.lastActivity &+ state.idleTimeout, live.bodyRate.nextCheck)  // a stalled or slow body
         } else if !live.carry.isEmpty || liveSlotCount == 0 {
             // Waiting for (the rest of) a request head: the header timeout while bytes are partial, else idle.
             deadline =
@@ -624,6 +628,10 @@ final class HTTPServerConnection: TCPConnectionHandler {
             transport.flush()
         }
         if live.current != nil {
+            if refuseSlowBody(now: now) {
+                rearmTimer()
+                return
+            }
             if now >= live.lastActivity &+ state.idleTimeout {
                 closeNow()
                 return
@@ -668,6 +676,47 @@ final class HTTPServerConnection: TCPConnectionHandler {
             writeReadySlots()
             transport.flush()
         }
+    }
+
+    // MARK: Minimum body data rate
+
+    /// Starts the body clock of the request whose head was just parsed (``BodyDataRate``). The clock starts when the
+    /// server parses the head, which it does only while it reads: reading pauses only between requests (after a
+    /// request's end), so time in which the server does not read never counts against a body.
+    private func startBodyClock(_ head: HTTPRequestHead, bodyOffset: UInt64) {
+        guard let configured = state.bodyRateLimit, (head.contentLength ?? 0) > 0 || head.isChunked,
+            live.current != nil
+        else {
+            live.bodyRate.start(offset: bodyOffset, now: 0, limit: nil, awaitsContinue: false)
+            return
+        }
+        var limit: BodyRateClock.Limit? = configured
+        if state.hasBodyRateExemptions {
+            // Only then is the route looked at (copying it costs a retain and a release per request).
+            limit = live.current.flatMap { state.bodyRateLimit(for: $0.route) }
+        }
+        live.bodyRate.start(
+            offset: bodyOffset,
+            now: Monotonic.nanoseconds(),
+            limit: limit,
+            awaitsContinue: head.expectation == .continue
+        )
+    }
+
+    /// At the timer: answers 408 and closes when the body being read is slower than the minimum rate. Bytes the
+    /// kernel holds count as received, so a busy loop does not count against the client.
+    /// - Returns: True when the request was refused.
+    private func refuseSlowBody(now: UInt64) -> Bool {
+        guard !live.paused,
+            live.bodyRate.isTooSlow(now: now, received: live.bytesRead &+ UInt64(transport.unreadByteCount)),
+            let request = live.current.take()
+        else { return false }
+        live.discardingInput = true
+        live.carry.removeAll()
+        enqueue(BodyRateClock.response, summary: request.summary, decoration: request.decoration)
+        if live.owesDrainRelease { releaseDrainIfRead() }
+        transport.flush()
+        return true
     }
 
     // MARK: Closing

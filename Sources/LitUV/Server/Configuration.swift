@@ -55,6 +55,15 @@ extension LitServer {
         public var handleSignals: Bool
         /// Listen backlog. Default 1024.
         public var backlog: Int
+        /// The slowest average rate at which a request body may arrive once its grace period has passed (slow-body
+        /// attacks such as R.U.D.Y.); a slower body is answered `408` and its connection closes. nil turns the check
+        /// off; an endpoint turns it off for its path with ``LitEndpoint/enforcesMinimumBodyDataRate`` (streaming
+        /// uploads). Default 240 bytes/s after 5 s (Kestrel's). See ``BodyDataRate``.
+        public var minimumBodyDataRate: BodyDataRate?
+        /// The most client connections the server keeps open at once, over all its loops and listeners; beyond it a
+        /// new connection is accepted and closed at once (counted in `/metrics` as
+        /// `lituv_refused_connections_total`) while the open ones are served as usual. nil (the default): no limit.
+        public var maxConnections: Int?
         /// Where the server logs. The shutdown key is never written here.
         public var logger: Logger
         /// Serve HTTPS with this certificate and key on the listener of ``LitServer/start(host:port:)`` and
@@ -120,6 +129,8 @@ extension LitServer {
             modelMetadata: [String: String]? = nil,
             handleSignals: Bool = false,
             backlog: Int = 1024,
+            minimumBodyDataRate: BodyDataRate? = BodyDataRate(),
+            maxConnections: Int? = nil,
             logger: Logger = Logger(label: "lituv"),
             host: String = "0.0.0.0",
             port: Int = 8000,
@@ -166,6 +177,8 @@ extension LitServer {
             self.modelMetadata = modelMetadata
             self.handleSignals = handleSignals
             self.backlog = backlog
+            self.minimumBodyDataRate = minimumBodyDataRate
+            self.maxConnections = maxConnections
             self.logger = logger
         }
 

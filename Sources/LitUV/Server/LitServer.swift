@@ -82,6 +82,14 @@ public final class LitServer: Sendable {
         guard configuration.drainTimeout >= .zero, configuration.drainDelay >= .zero else {
             throw .invalidConfiguration("drainTimeout and drainDelay must not be negative")
         }
+        if let rate = configuration.minimumBodyDataRate, rate.bytesPerSecond < 1 || rate.grace < .zero {
+            throw .invalidConfiguration(
+                "minimumBodyDataRate must have bytesPerSecond of at least 1 and a grace not negative (nil turns it off)"
+            )
+        }
+        if let limit = configuration.maxConnections, limit < 1 {
+            throw .invalidConfiguration("maxConnections must be at least 1 (nil for no limit)")
+        }
         if let key = configuration.shutdownAPIKey, key.isEmpty {
             throw .invalidConfiguration("shutdownAPIKey is empty")
         }

@@ -26,7 +26,9 @@ final class LoopContext: HTTPRequestHandler {
         loopState = HTTPLoopState(
             limits: configuration.limits,
             headerTimeout: configuration.headerTimeout.nanoseconds,
-            idleTimeout: configuration.keepAliveTimeout.nanoseconds
+            idleTimeout: configuration.keepAliveTimeout.nanoseconds,
+            minimumBodyDataRate: configuration.minimumBodyDataRate,
+            bodyRateExemptTargets: runtime.endpoints.map { !$0.settings.enforcesMinimumBodyDataRate }
         )
         completions = CompletionSink(loop: loop, inFlight: runtime.inFlight)
         loop.onWakeup = { [unowned(unsafe) self] in self.completions.drain() }
@@ -57,6 +59,10 @@ final class LoopContext: HTTPRequestHandler {
     /// Wraps an accepted TCP connection (in TLS when the listener serves HTTPS) and registers it; nil when TLS could
     /// not be set up for it (that connection is closed).
     private func startConnection(_ tcp: TCPConnection, tls: TLSContext?) -> HTTPServerConnection? {
+        guard reserveConnection() else {
+            tcp.closeNow()
+            return nil
+        }
         let transport: ByteStream
         if let tls {
             let statistics = runtime.statistics
@@ -68,15 +74,40 @@ final class LoopContext: HTTPRequestHandler {
                         statistics.tlsHandshakeFailures.add(1, ordering: .relaxed)
                     }
                 )
-            else { return nil }
+            else {
+                releaseReservedConnection()
+                return nil
+            }
             transport = connection
         } else {
             transport = tcp
         }
         let connection = HTTPServerConnection(transport: transport, handler: self)
         connections[ObjectIdentifier(connection)] = connection
-        runtime.statistics.connections.add(1, ordering: .relaxed)
         return connection
+    }
+
+    /// Counts a new connection as open, unless that would pass ``LitServer/Configuration/maxConnections``: then it
+    /// is counted as refused and false is returned (the caller closes it at once). The count is the server's, over
+    /// every loop: one atomic add, taken back when over the limit, so no two loops can both take the last place.
+    ///
+    /// A refused connection is accepted and closed at once rather than answered `503` when its request arrives: that
+    /// costs no parser, buffer or timer, and a flood of connections cannot hold sockets open past the limit while
+    /// waiting for a head that may never come (the resource the limit protects). Its client sees the connection
+    /// closed before any answer (or reset, if it had sent bytes already) and can retry, possibly elsewhere.
+    private func reserveConnection() -> Bool {
+        let statistics = runtime.statistics
+        let open = statistics.connections.add(1, ordering: .relaxed).newValue
+        guard let limit = runtime.configuration.maxConnections, open > limit else { return true }
+        releaseReservedConnection()
+        statistics.refusedConnections.add(1, ordering: .relaxed)
+        return false
+    }
+
+    /// Takes back a place counted by ``reserveConnection()`` for a connection that is not served.
+    private func releaseReservedConnection() {
+        let remaining = runtime.statistics.connections.subtract(1, ordering: .sequentiallyConsistent).newValue
+        runtime.connectionClosed(remaining: remaining)
     }
 
     /// Shutdown step: the connections waiting in each listener's backlog are taken (their clients' first requests

@@ -22,6 +22,7 @@ final class MetricsPublisher: Sendable {
         "lituv_in_flight_requests": "Predictions queued or running.",
         "lituv_open_connections": "Open client connections.",
         "lituv_tls_handshake_failures_total": "Failed or timed-out TLS handshakes.",
+        "lituv_refused_connections_total": "Connections closed at once: maxConnections were open.",
         "lituv_queue_depth": "Requests waiting for a worker.",
         "lituv_dropped_requests_total": "Requests dropped before predict (client gone or timed out).",
         "lituv_batch_size": "Requests per predict(batch:) call.",
@@ -38,6 +39,8 @@ final class MetricsPublisher: Sendable {
     private let inFlight: CoreMetrics.Gauge
     private let connections: CoreMetrics.Gauge
     private let tlsHandshakeFailures: CoreMetrics.Counter
+    /// The connection limit (``LitServer/Configuration/maxConnections``).
+    private let refusedConnections: CoreMetrics.Counter
     private let state = Mutex(State())
     private let thread = Mutex<NativeThread?>(nil)
     private let stopping = Atomic<Bool>(false)
@@ -48,6 +51,7 @@ final class MetricsPublisher: Sendable {
         /// By `RequestStatistics` series index; a series appears once it has counted something.
         var requests: [Int: (counter: CoreMetrics.Counter, published: Int)] = [:]
         var tlsHandshakeFailures = 0
+        var refusedConnections = 0
         /// By endpoint index.
         var endpoints: [EndpointSeries] = []
     }
@@ -74,6 +78,7 @@ final class MetricsPublisher: Sendable {
         inFlight = CoreMetrics.Gauge(label: "lituv_in_flight_requests", factory: factory)
         connections = CoreMetrics.Gauge(label: "lituv_open_connections", factory: factory)
         tlsHandshakeFailures = CoreMetrics.Counter(label: "lituv_tls_handshake_failures_total", factory: factory)
+        refusedConnections = CoreMetrics.Counter(label: "lituv_refused_connections_total", factory: factory)
     }
 
     /// The statistics of the endpoint served at `path` (call once per endpoint, in the router's order): its
@@ -147,6 +152,11 @@ final class MetricsPublisher: Sendable {
             if failures > state.tlsHandshakeFailures {
                 tlsHandshakeFailures.increment(by: failures - state.tlsHandshakeFailures)
                 state.tlsHandshakeFailures = failures
+            }
+            let refused = requests.refusedConnections.load(ordering: .relaxed)
+            if refused > state.refusedConnections {
+                refusedConnections.increment(by: refused - state.refusedConnections)
+                state.refusedConnections = refused
             }
             self.inFlight.record(inFlight)
             connections.record(requests.connections.load(ordering: .relaxed))

@@ -3,7 +3,7 @@ import Synchronization
 /// Request counters by route and status, shared by every loop: one relaxed atomic add per answer on the request
 /// path. `/metrics` publishes them into swift-metrics counters when it is scraped (`MetricsPublisher`).
 final class RequestStatistics: Sendable {
-    static let statuses = [100, 200, 400, 401, 404, 405, 413, 414, 417, 431, 500, 501, 503, 504, 505]
+    static let statuses = [100, 200, 400, 401, 404, 405, 408, 413, 414, 417, 431, 500, 501, 503, 504, 505]
     let routeNames: [String]
     /// False when metrics are off: ``record(route:status:)`` does nothing.
     let isEnabled: Bool
@@ -11,6 +11,8 @@ final class RequestStatistics: Sendable {
     let inFlight = Atomic<Int>(0)
     let connections = Atomic<Int>(0)
     let tlsHandshakeFailures = Atomic<Int>(0)
+    /// Connections closed at once because ``LitServer/Configuration/maxConnections`` were open.
+    let refusedConnections = Atomic<Int>(0)
 
     init(routeNames: [String], metricsEnabled: Bool = true) {
         self.routeNames = routeNames

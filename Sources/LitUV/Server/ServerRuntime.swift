@@ -122,7 +122,8 @@ final class ServerRuntime: @unchecked Sendable {
                 maxBatchSize: definition.maxBatchSize,
                 batchTimeoutNanoseconds: definition.batchTimeout.nanoseconds,
                 workersPerDevice: definition.workersPerDevice,
-                devices: definition.devices
+                devices: definition.devices,
+                enforcesMinimumBodyDataRate: definition.enforcesMinimumBodyDataRate
             )
             let statistics = metrics.endpointStatistics(path: definition.path)
             let kind = definition.makeRuntime(

@@ -13,6 +13,8 @@ struct LitEndpointSettings: Sendable {
     let batchTimeoutNanoseconds: UInt64
     let workersPerDevice: Int
     let devices: Int
+    /// Bodies on this path are held to the server's minimum body data rate.
+    var enforcesMinimumBodyDataRate = true
     var workerCount: Int { devices * workersPerDevice }
 }
 

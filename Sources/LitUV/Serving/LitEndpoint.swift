@@ -37,6 +37,13 @@ public struct LitEndpoint: Sendable {
     /// used. A slow model blocks every connection of its loop, so keep the worker path for anything that takes
     /// longer than a few microseconds.
     public var runsInline: Bool = false
+    /// Whether request bodies on this path are held to the server's minimum body data rate
+    /// (``LitServer/Configuration/minimumBodyDataRate``). Default true.
+    ///
+    /// Set it to false for an endpoint whose clients legitimately send slower than that rate, such as a streaming
+    /// upload (a microphone, a sensor feed): their bodies are then only subject to the idle timeout between reads
+    /// (``LitServer/Configuration/keepAliveTimeout``) and the size limit.
+    public var enforcesMinimumBodyDataRate: Bool = true
     /// Whether the API asked for request headers in its `RequestContext`.
     let needsRequestHeaders: Bool
     /// The API's ``LitAPI/authorize(_:)``, run on the I/O loop at head time.
