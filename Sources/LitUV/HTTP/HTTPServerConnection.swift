@@ -1,12 +1,12 @@
 /// HTTP/1.1 on one TCP connection: parses requests, keeps responses in pipeline order, applies the timeouts,
 /// and closes the connection when HTTP says so. Loop thread only.
 final class HTTPServerConnection: TCPConnectionHandler {
-    private let transport: ByteStream
+    let transport: ByteStream
     /// `unowned(unsafe)`: the handler (the loop's context) owns this connection and outlives it.
-    private unowned(unsafe) let handler: HTTPRequestHandler
-    private let state: HTTPLoopState
+    unowned(unsafe) let handler: HTTPRequestHandler
+    let state: HTTPLoopState
 
-    private struct InProgress {
+    struct InProgress {
         var route: HTTPRoute
         var summary: RequestSummary
         var body: [UInt8]
@@ -15,12 +15,15 @@ final class HTTPServerConnection: TCPConnectionHandler {
         var decoration: ResponseDecoration?
     }
 
-    private typealias Slot = HTTPResponseSlot
-    private typealias StreamState = HTTPResponseSlot.Stream
+    typealias Slot = HTTPResponseSlot
+    typealias StreamState = HTTPResponseSlot.Stream
+
+    // `live`, `transport`, `handler` and `state` are internal (not private) only so that the connection's own files
+    // (+Drain, +Timers) reach them; nothing outside HTTPServerConnection*.swift touches them.
 
     /// The connection's mutable state, in one place so that it is declared once. Loop thread only, and no access to
     /// it overlaps another (no call that can re-enter the connection is made inside an `inout` access).
-    private struct LiveState: ~Copyable {
+    struct LiveState: ~Copyable {
         var parser: HTTPRequestParser
         var carry = ByteBuffer()
         var current: InProgress?
@@ -62,9 +65,9 @@ final class HTTPServerConnection: TCPConnectionHandler {
     // off for it, where they cost about 12% of a request's instructions (callgrind; docs/PERFORMANCE.md). The two
     // declarations differ only by that attribute.
     #if DEBUG
-    private var live: LiveState
+    var live: LiveState
     #else
-    @exclusivity(unchecked) private var live: LiveState
+    @exclusivity(unchecked) var live: LiveState
     #endif
 
     /// The connection was closed (or is closing): nothing more is read or written.
@@ -102,66 +105,10 @@ final class HTTPServerConnection: TCPConnectionHandler {
         rearmTimer()
     }
 
-    private var liveSlotCount: Int { live.slots.count - live.slotHead }
+    var liveSlotCount: Int { live.slots.count - live.slotHead }
 
     /// True when nothing is pending: no partial request, no unanswered request.
     var isIdle: Bool { live.current == nil && live.carry.isEmpty && liveSlotCount == 0 }
-
-    /// Called by the server when it starts draining. An idle connection with nothing received closes now; any
-    /// other finishes reading the requests whose first byte arrived before this moment (including what the kernel
-    /// holds for it), answers them, and closes after its last answer. Later requests are answered 503.
-    /// - Returns: True when requests that started before the drain are still to be read: the connection then calls
-    ///   ``HTTPRequestHandler/connectionFinishedReadingBeforeDrain()`` once they are (or when it closes).
-    func beginDrain() -> Bool {
-        guard !live.isClosed, !live.closing else { return false }
-        let unread = UInt64(transport.unreadByteCount)
-        if isIdle && unread == 0 && transport.queuedByteCount == 0 {
-            if live.bytesRead == 0 { return awaitFirstRequest() }
-            live.closing = true
-            transport.closeNow()
-            return false
-        }
-        live.drainMark = live.bytesRead &+ unread
-        live.owesDrainRelease = !hasReadEverythingBeforeDrain
-        return live.owesDrainRelease
-    }
-
-    /// Called by the server for a connection it took from a listener's backlog while draining: the request its client
-    /// already sent is served (bytes the kernel holds now, or else the first read), nothing after it.
-    /// - Returns: True: the connection calls ``HTTPRequestHandler/connectionFinishedReadingBeforeDrain()`` later.
-    func beginDrainAsBacklog() -> Bool {
-        let unread = UInt64(transport.unreadByteCount)
-        guard unread == 0 else {
-            live.drainMark = unread
-            live.owesDrainRelease = true
-            return true
-        }
-        return awaitFirstRequest()
-    }
-
-    /// A connection that has received nothing yet (its client connected before the drain and may be about to send,
-    /// as a proxy does right after `connect`): its first request is served if its first byte arrives within
-    /// ``HTTPLoopState/firstRequestGraceAtDrain``; otherwise it is closed then.
-    private func awaitFirstRequest() -> Bool {
-        live.drainMarkAtFirstRead = true
-        live.firstByteDeadline = Monotonic.nanoseconds() &+ state.firstRequestGraceAtDrain
-        live.owesDrainRelease = true
-        rearmTimer()
-        return true
-    }
-
-    /// Every request that started before the drain has been read (or never will be: the connection is closing).
-    private var hasReadEverythingBeforeDrain: Bool {
-        if live.closing || live.discardingInput { return true }
-        return live.current == nil && live.bytesRead &- UInt64(live.carry.count) >= live.drainMark
-    }
-
-    /// Tells the server once this connection has read what the drain waits for.
-    private func releaseDrainIfRead() {
-        guard live.owesDrainRelease, !live.drainMarkAtFirstRead, hasReadEverythingBeforeDrain else { return }
-        live.owesDrainRelease = false
-        handler.connectionFinishedReadingBeforeDrain()
-    }
 
     // MARK: Reading
 
@@ -341,7 +288,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
     // MARK: Answers
 
     /// Queues an immediate answer behind any pending ones.
-    private func enqueue(_ response: HTTPResponse, summary: RequestSummary, decoration: ResponseDecoration?) {
+    func enqueue(_ response: HTTPResponse, summary: RequestSummary, decoration: ResponseDecoration?) {
         let sequence = live.nextSequence
         live.nextSequence += 1
         var slot = Slot(sequence: sequence, summary: summary, pending: nil, response: response)
@@ -457,7 +404,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
     }
 
     /// Writes answers from the front of the pipeline while they are ready.
-    private func writeReadySlots() {
+    func writeReadySlots() {
         while live.slotHead < live.slots.count && !live.closing {
             // Fields are read in place and the answer is moved out: copying the whole slot would retain everything
             // it holds (a measurable share of a request).
@@ -580,148 +527,9 @@ final class HTTPServerConnection: TCPConnectionHandler {
         }
     }
 
-    // MARK: Timers
-
-    private func rearmTimer() {
-        guard !live.closing, !live.isClosed else { return }
-        var deadline = UInt64.max
-        if live.current != nil {
-            deadline = min(live.lastActivity &+ state.idleTimeout, live.bodyRate.nextCheck)  // a stalled or slow body
-        } else if !live.carry.isEmpty || liveSlotCount == 0 {
-            // Waiting for (the rest of) a request head: the header timeout while bytes are partial, else idle.
-            deadline =
-                live.carry.isEmpty && live.nextSequence > 0
-                ? live.lastActivity &+ state.idleTimeout
-                : live.headerStartedAt &+ state.headerTimeout
-        }
-        for index in live.slotHead..<live.slots.count {
-            if let pending = live.slots[index].pending { deadline = min(deadline, pending.deadline) }
-        }
-        if live.drainMarkAtFirstRead { deadline = min(deadline, live.firstByteDeadline) }
-        // A later deadline keeps the armed timer: if it fires early, `connectionTimerDidFire` checks the real
-        // deadlines and re-arms. Keep-alive traffic pushes the deadline later on every request, so this saves a
-        // uv_timer_stop/uv_timer_start pair (two heap updates) per request.
-        guard deadline < live.armedDeadline else { return }
-        live.armedDeadline = deadline
-        let now = Monotonic.nanoseconds()
-        let milliseconds = deadline > now ? (deadline - now + 999_999) / 1_000_000 : 0
-        transport.setTimer(milliseconds: milliseconds)
-    }
-
-    func connectionTimerDidFire() {
-        live.armedDeadline = .max
-        let now = Monotonic.nanoseconds()
-        if live.drainMarkAtFirstRead && now >= live.firstByteDeadline {
-            closeNow()  // connected before the drain, but sent nothing within the grace
-            return
-        }
-        var answered = false
-        for index in live.slotHead..<live.slots.count {
-            if let pending = live.slots[index].pending, pending.deadline <= now, live.slots[index].stream?.end == nil {
-                expire(index, with: .error(.gatewayTimeout, "Request timed out"))
-                answered = true
-            }
-        }
-        if answered {
-            live.lastActivity = now
-            writeReadySlots()
-            transport.flush()
-        }
-        if live.current != nil {
-            if refuseSlowBody(now: now) {
-                rearmTimer()
-                return
-            }
-            if now >= live.lastActivity &+ state.idleTimeout {
-                closeNow()
-                return
-            }
-        } else if !live.carry.isEmpty || liveSlotCount == 0 {
-            let limit =
-                live.carry.isEmpty && live.nextSequence > 0
-                ? live.lastActivity &+ state.idleTimeout
-                : live.headerStartedAt &+ state.headerTimeout
-            if now >= limit && liveSlotCount == 0 {
-                closeNow()
-                return
-            }
-        }
-        rearmTimer()
-    }
-
-    /// Ends a pending answer early: a waiting request gets `response`; a stream that already started gets its
-    /// error trailer and the connection closes after it.
-    private func expire(_ index: Int, with response: HTTPResponse) {
-        live.slots[index].pending?.cancel()
-        live.slots[index].pending = nil
-        if var stream = live.slots[index].stream {
-            if stream.end == nil && stream.failure == nil {
-                stream.failure = stream.timeoutTrailer
-                live.slots[index].stream = stream
-            }
-        } else {
-            live.slots[index].response = response
-        }
-    }
-
-    /// Answers every request still waiting for a prediction with `response` (the drain timeout passed).
-    func failPending(with response: HTTPResponse) {
-        guard !live.isClosed else { return }
-        var answered = false
-        for index in live.slotHead..<live.slots.count where live.slots[index].pending != nil {
-            expire(index, with: response)
-            answered = true
-        }
-        if answered {
-            writeReadySlots()
-            transport.flush()
-        }
-    }
-
-    // MARK: Minimum body data rate
-
-    /// Starts the body clock of the request whose head was just parsed (``BodyDataRate``). The clock starts when the
-    /// server parses the head, which it does only while it reads: reading pauses only between requests (after a
-    /// request's end), so time in which the server does not read never counts against a body.
-    private func startBodyClock(_ head: HTTPRequestHead, bodyOffset: UInt64) {
-        guard let configured = state.bodyRateLimit, (head.contentLength ?? 0) > 0 || head.isChunked,
-            live.current != nil
-        else {
-            live.bodyRate.start(offset: bodyOffset, now: 0, limit: nil, awaitsContinue: false)
-            return
-        }
-        var limit: BodyRateClock.Limit? = configured
-        if state.hasBodyRateExemptions {
-            // Only then is the route looked at (copying it costs a retain and a release per request).
-            limit = live.current.flatMap { state.bodyRateLimit(for: $0.route) }
-        }
-        live.bodyRate.start(
-            offset: bodyOffset,
-            now: Monotonic.nanoseconds(),
-            limit: limit,
-            awaitsContinue: head.expectation == .continue
-        )
-    }
-
-    /// At the timer: answers 408 and closes when the body being read is slower than the minimum rate. Bytes the
-    /// kernel holds count as received, so a busy loop does not count against the client.
-    /// - Returns: True when the request was refused.
-    private func refuseSlowBody(now: UInt64) -> Bool {
-        guard !live.paused,
-            live.bodyRate.isTooSlow(now: now, received: live.bytesRead &+ UInt64(transport.unreadByteCount)),
-            let request = live.current.take()
-        else { return false }
-        live.discardingInput = true
-        live.carry.removeAll()
-        enqueue(BodyRateClock.response, summary: request.summary, decoration: request.decoration)
-        if live.owesDrainRelease { releaseDrainIfRead() }
-        transport.flush()
-        return true
-    }
-
     // MARK: Closing
 
-    private func cancelPending() {
+    func cancelPending() {
         for index in live.slotHead..<live.slots.count {
             live.slots[index].pending?.cancel()
             live.slots[index].pending = nil
