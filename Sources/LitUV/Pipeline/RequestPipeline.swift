@@ -70,25 +70,51 @@ final class RequestPipeline: Sendable {
         connection: HTTPServerConnection,
         loop: PipelineLoopState
     ) -> Outcome {
-        let decoration = ResponseDecoration()
-        var outcome = Outcome(answer: nil, decoration: decoration)
+        var decoration = LazyDecoration()
+        let answer = runSteps(
+            head,
+            in: buffer,
+            exemptFromAPIKey: exemptFromAPIKey,
+            connection: connection,
+            loop: loop,
+            decoration: &decoration
+        )
+        return Outcome(answer: answer, decoration: decoration.value)
+    }
+
+    /// The decoration, made on first use: steps that add nothing (a middleware that lets every request through)
+    /// allocate nothing.
+    private struct LazyDecoration {
+        var value: ResponseDecoration?
+        mutating func made() -> ResponseDecoration {
+            if let value { return value }
+            let made = ResponseDecoration()
+            value = made
+            return made
+        }
+    }
+
+    private func runSteps(
+        _ head: HTTPRequestHead,
+        in buffer: UnsafeRawBufferPointer,
+        exemptFromAPIKey: Bool,
+        connection: HTTPServerConnection,
+        loop: PipelineLoopState,
+        decoration: inout LazyDecoration
+    ) -> HTTPRoute? {
         let fields = PipelineFields(head, in: buffer)
         func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[range]) }
 
         if requestIDs {
-            decoration.requestID = fields.requestID.flatMap { RequestID.received(slice($0)) } ?? loop.ids.next()
+            decoration.made().requestID =
+                fields.requestID.flatMap { RequestID.received(slice($0)) } ?? loop.ids.next()
         }
         if accessLog != nil || onResponseWritten != nil {
-            decoration.observer = makeRecord(
-                head,
-                in: buffer,
-                connection: connection,
-                id: decoration.requestID
-            )
+            let id = decoration.value?.requestID
+            decoration.made().observer = makeRecord(head, in: buffer, connection: connection, id: id)
         }
         if let trustedHosts, !trustedHosts.allows(fields.host.map(slice)) {
-            outcome.answer = .refuse(.error(.badRequest, "Invalid host header"))
-            return outcome
+            return .refuse(.error(.badRequest, "Invalid host header"))
         }
         if let cors, let origin = fields.origin {
             let isPreflight = head.method == .options && fields.corsRequestMethod != nil
@@ -100,41 +126,29 @@ final class RequestPipeline: Sendable {
                 in: buffer
             ) {
             case .disallowed(let detail):
-                if let detail {
-                    outcome.answer = .refuse(.error(.badRequest, detail))
-                    return outcome
-                }
+                if let detail { return .refuse(.error(.badRequest, detail)) }
             case .preflight(let headers):
-                outcome.answer = .refuse(
-                    HTTPResponse(status: HTTPStatus(204), contentType: .none, body: [], headers: headers)
-                )
-                return outcome
+                return .refuse(HTTPResponse(status: HTTPStatus(204), contentType: .none, body: [], headers: headers))
             case .allowed(let headers):
-                decoration.headers.append(contentsOf: headers)
+                decoration.made().headers.append(contentsOf: headers)
             }
         }
         if let apiKey, !exemptFromAPIKey {
             if let refusal = checkAPIKey(apiKey, head: head, fields: fields, in: buffer, loop: loop) {
-                outcome.answer = .refuse(refusal)
-                return outcome
+                return .refuse(refusal)
             }
         }
         if let compressor {
-            decoration.variesByEncoding = true
+            let made = decoration.made()
+            made.variesByEncoding = true
             if let accept = fields.acceptEncoding, AcceptEncoding.acceptsGzip(slice(accept)) {
-                decoration.compressor = compressor
+                made.compressor = compressor
             }
         }
         if !middleware.isEmpty {
-            outcome.answer = runMiddleware(
-                head,
-                in: buffer,
-                connection: connection,
-                loop: loop,
-                decoration: decoration
-            )
+            return runMiddleware(head, in: buffer, connection: connection, loop: loop, decoration: &decoration)
         }
-        return outcome
+        return nil
     }
 
     private func checkAPIKey(
@@ -194,10 +208,10 @@ final class RequestPipeline: Sendable {
         in buffer: UnsafeRawBufferPointer,
         connection: HTTPServerConnection,
         loop: PipelineLoopState,
-        decoration: ResponseDecoration
+        decoration: inout LazyDecoration
     ) -> HTTPRoute? {
         let request = loop.request
-        request.set(head: head, buffer: buffer, connection: connection, requestID: decoration.requestID)
+        request.set(head: head, buffer: buffer, connection: connection, requestID: decoration.value?.requestID)
         defer { request.clear() }
         var added = ResponseHeaderFields()
         for step in middleware {
@@ -207,7 +221,7 @@ final class RequestPipeline: Sendable {
                 return .refuse(.error(.internalServerError, "Internal server error"))
             }
             if case .respond(let answer) = decision {
-                decoration.headers.append(contentsOf: added.fields)
+                if !added.fields.isEmpty { decoration.made().headers.append(contentsOf: added.fields) }
                 switch answer.validated() {
                 case .success(let response):
                     return .refuse(response)
@@ -217,7 +231,7 @@ final class RequestPipeline: Sendable {
                 }
             }
         }
-        decoration.headers.append(contentsOf: added.fields)
+        if !added.fields.isEmpty { decoration.made().headers.append(contentsOf: added.fields) }
         return nil
     }
 }
