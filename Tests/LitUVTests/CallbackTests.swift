@@ -248,17 +248,7 @@ struct CallbackTests {
             configuration: callbackConfiguration([recorder])
         )
         try withRunningServer(server) { running in
-            let clients = try (0..<3).map { _ in try TestClient(port: running.port) }
-            for (index, client) in clients.enumerated() {
-                try client.send(
-                    TestClient.format(
-                        "POST",
-                        "/predict",
-                        body: #"{"input":\#(index)}"#,
-                        headers: ["X-Request-Id: b\(index)"]
-                    )
-                )
-            }
+            let clients = try sendPredictionsAtOnce(port: running.port, count: 3, idPrefix: "b")
             for client in clients { #expect(try client.readResponse().status == 200) }
         }
         #expect(counter.largestBatch.load(ordering: .relaxed) == 3)

@@ -130,17 +130,7 @@ struct TracingTests {
         )
         try withTracer(tracer) {
             try withRunningServer(server) { running in
-                let clients = try (0..<2).map { _ in try TestClient(port: running.port) }
-                for (index, client) in clients.enumerated() {
-                    try client.send(
-                        TestClient.format(
-                            "POST",
-                            "/predict",
-                            body: #"{"input":\#(index)}"#,
-                            headers: ["X-Request-Id: batch\(index)"]
-                        )
-                    )
-                }
+                let clients = try sendPredictionsAtOnce(port: running.port, count: 2, idPrefix: "batch")
                 for client in clients { #expect(try client.readResponse().status == 200) }
             }
         }

@@ -25,7 +25,7 @@ struct SecretKey: Sendable {
 
 /// SHA-256 through OpenSSL's EVP interface with the algorithm fetched once and one context reused for every digest
 /// (about 4× faster than the one-shot `SHA256()` of OpenSSL 3, which fetches the algorithm on every call). Not
-/// thread-safe: one per thread (each I/O loop has its own).
+/// thread-safe: one per thread (the shutdown key's check makes its own; API keys use `KeyedDigest`).
 struct SHA256Hasher: ~Copyable {
     private let algorithm: OpaquePointer?
     private let context: OpaquePointer?

@@ -216,6 +216,23 @@ func predictRequest(_ input: Double, headers: [String] = []) -> String {
     TestClient.format("POST", "/predict", body: #"{"input":\#(input)}"#, headers: headers)
 }
 
+/// Sends `count` predictions (`{"input":i}`, `X-Request-Id: <idPrefix>i`) on as many connections at once, so that a
+/// worker can take them as one batch, and returns the connections to read the answers from.
+func sendPredictionsAtOnce(port: Int, count: Int, idPrefix: String) throws -> [TestClient] {
+    let clients = try (0..<count).map { _ in try TestClient(port: port) }
+    for (index, client) in clients.enumerated() {
+        try client.send(
+            TestClient.format(
+                "POST",
+                "/predict",
+                body: #"{"input":\#(index)}"#,
+                headers: ["X-Request-Id: \(idPrefix)\(index)"]
+            )
+        )
+    }
+    return clients
+}
+
 /// Sends raw bytes on a new connection and reads one response.
 func sendRaw(_ text: String, port: Int, timeout: Double = 5) throws -> (TestClient, TestResponse) {
     let client = try TestClient(port: port, timeout: timeout)
