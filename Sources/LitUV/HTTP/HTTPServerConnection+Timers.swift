@@ -10,6 +10,11 @@ extension HTTPServerConnection {
         var deadline = UInt64.max
         if live.current != nil {
             deadline = min(live.lastActivity &+ state.idleTimeout, live.bodyRate.nextCheck)  // a stalled or slow body
+        } else if live.paused {
+            // The server stopped reading until the client reads its answers: what it has received and not parsed is
+            // not held to the header timeout. Once every answer is written, the client must read some of them within
+            // each keep-alive timeout.
+            if liveSlotCount == 0 { deadline = live.lastActivity &+ state.idleTimeout }
         } else if !live.carry.isEmpty || liveSlotCount == 0 {
             // Waiting for (the rest of) a request head: the header timeout while bytes are partial, else idle.
             deadline =
@@ -58,6 +63,16 @@ extension HTTPServerConnection {
             if now >= live.lastActivity &+ state.idleTimeout {
                 closeNow()
                 return
+            }
+        } else if live.paused {
+            if liveSlotCount == 0 && now >= live.lastActivity &+ state.idleTimeout {
+                let queued = transport.queuedByteCount
+                guard queued < live.queuedAtLastCheck else {
+                    closeNow()  // the client read none of its answers in a whole keep-alive timeout
+                    return
+                }
+                live.queuedAtLastCheck = queued
+                live.lastActivity = now
             }
         } else if !live.carry.isEmpty || liveSlotCount == 0 {
             let limit =

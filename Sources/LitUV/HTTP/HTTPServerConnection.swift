@@ -37,7 +37,10 @@ final class HTTPServerConnection: TCPConnectionHandler {
         /// the connection closes after the pending answers.
         var discardingInput = false
         var peerClosed = false
+        /// The server stopped reading this connection (too many answers pending or too many bytes unsent).
         var paused = false
+        /// While paused with every answer written: the unsent bytes at the last check of the client's progress.
+        var queuedAtLastCheck = Int.max
         var headerStartedAt: UInt64
         var lastActivity: UInt64
         var armedDeadline: UInt64 = .max
@@ -164,6 +167,8 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 finishRequest()
                 if liveSlotCount >= state.maxPipelined || transport.queuedByteCount >= state.maxQueuedOutput {
                     live.paused = true
+                    live.queuedAtLastCheck = .max
+                    live.lastActivity = Monotonic.nanoseconds()
                     transport.stopReading()
                 }
             case .error(let error):
@@ -493,16 +498,24 @@ final class HTTPServerConnection: TCPConnectionHandler {
     /// Reading pauses while too many answers are pending or too many bytes wait to be sent (a client that pipelines
     /// without reading cannot make the server buffer without bound); it resumes once both fall back.
     private func resumeReadingIfPossible() {
-        guard live.paused, !live.closing, liveSlotCount < state.maxPipelined / 2,
-            transport.queuedByteCount < state.maxQueuedOutput / 2
-        else { return }
+        guard live.paused, !live.closing else { return }
+        guard liveSlotCount < state.maxPipelined / 2, transport.queuedByteCount < state.maxQueuedOutput / 2 else {
+            if liveSlotCount == 0 { rearmTimer() }  // every answer is written: the client's reading is checked now
+            return
+        }
         live.paused = false
+        // The requests received while the server did not read start their header clock now: the wait was the
+        // server's, not the client's.
+        let now = Monotonic.nanoseconds()
+        live.headerStartedAt = now
+        live.lastActivity = now
         transport.startReading()
         if !live.carry.isEmpty {
             let consumed = process(live.carry.bytes)
             if live.closing { live.carry.removeAll() } else { live.carry.consume(consumed) }
         }
         if live.owesDrainRelease { releaseDrainIfRead() }
+        rearmTimer()
     }
 
     func connectionDidDrain() {

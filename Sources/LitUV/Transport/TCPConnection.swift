@@ -191,8 +191,11 @@ final class TCPConnection: UVHandleOwner {
         body(&live.pending)
     }
 
-    /// Bytes queued and not yet accepted by the kernel.
-    var queuedByteCount: Int { live.pending.count + (live.writeInFlight ? live.inFlight.count : 0) }
+    /// Bytes queued and not yet accepted by the kernel: those not handed to libuv yet, and what is left of the write in
+    /// flight (libuv's write queue shrinks as the kernel takes its bytes, so a client reading slowly shows progress).
+    var queuedByteCount: Int {
+        live.pending.count + (live.writeInFlight ? Int(uv_stream_get_write_queue_size(UVHandle.stream(tcp))) : 0)
+    }
 
     /// Sends the queued bytes: `uv_try_write` first, `uv_write` for what the kernel did not take.
     func flush() {
