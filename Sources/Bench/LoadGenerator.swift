@@ -361,7 +361,7 @@ private final class LoadWorker {
         case .closedLoop:
             connection.sendRequests(plan.pipeline, intended: nil)
         case .openLoop:
-            dispatchBacklog()
+            takeQueued(on: connection)
         case .idle:
             connection.sendRequests(1, intended: nil)
         }
@@ -374,7 +374,7 @@ private final class LoadWorker {
             let missing = plan.pipeline - connection.inFlight
             if missing > 0 { connection.sendRequests(missing, intended: nil) }
         case .openLoop:
-            dispatchBacklog()
+            takeQueued(on: connection)
         case .idle:
             if !connection.settled && connection.inFlight == 0 {
                 connection.settled = true
@@ -445,6 +445,15 @@ private final class LoadWorker {
         guard let idle = paceIdle, active != paceIdleActive else { return }
         paceIdleActive = active
         if active { uv_idle_start(idle, onPaceIdle) } else { uv_idle_stop(idle) }
+    }
+
+    /// Open loop: a connection that just got room (connected, or read its answers) takes the oldest queued requests
+    /// itself. Looking for it with ``dispatchBacklog()`` would cost a scan of every slot per answer once all the
+    /// connections are busy, which is when the load generator can least afford it.
+    private func takeQueued(on connection: Connection) {
+        let room = plan.pipeline - connection.inFlight
+        guard !stopping, room > 0, backlog.count > 0 else { return }
+        connection.sendQueued(min(room, backlog.count), from: &backlog)
     }
 
     /// Hands queued requests to connections with room in their pipeline, round-robin.
