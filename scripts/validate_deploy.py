@@ -141,6 +141,16 @@ def default_drain_timeout_seconds(sources):
     return int(match.group(1))
 
 
+def default_request_timeout_ms(sources):
+    """lituv-example's default --timeout-ms, read from its declaration."""
+    path = os.path.join(sources, "LitUVExample", "main.swift")
+    with open(path) as file:
+        match = re.search(r"var timeoutMs = ([0-9_.]+)", file.read())
+    if not match:
+        raise Failures(f"{path}: cannot find the default --timeout-ms (`var timeoutMs = N`)")
+    return float(match.group(1).replace("_", ""))
+
+
 # --- consistency -----------------------------------------------------------------------------------------------------
 
 
@@ -182,7 +192,7 @@ def consistency(deploy, sources):
     )
     if grace < needed:
         problems.append(f"terminationGracePeriodSeconds {grace} < {needed:g} s (the shutdown budget above)")
-    timeout_ms = float(flag_value(args, "--timeout-ms") or 30000)
+    timeout_ms = float(flag_value(args, "--timeout-ms") or default_request_timeout_ms(sources))
     if timeout_ms == 0 or timeout_ms / 1000 > drain_timeout:
         problems.append(f"--timeout-ms {timeout_ms:g} outlives the drain timeout ({drain_timeout} s)")
 
