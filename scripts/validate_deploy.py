@@ -35,6 +35,10 @@ MINIMUM_MARGIN_SECONDS = 3
 # The metric the HPA's custom-metric option names; the running server must publish it on /metrics.
 QUEUE_DEPTH_METRIC = "lituv_queue_depth"
 NOT_RESOURCES = {"kustomization.yaml"}
+# The Debian 12 runtime package of each pkg-config name a system-library target of Package.swift uses: the image's
+# runtime stage must install it (None: already in debian:bookworm-slim). A new system library needs an entry here
+# and its packages in deploy/Dockerfile (the -dev package, from the target's `providers`, in the build stage).
+RUNTIME_PACKAGES = {"libuv": "libuv1", "openssl": "libssl3", "zlib": None, "libpng": "libpng16-16"}
 
 
 class Failures(Exception):
@@ -298,10 +302,55 @@ def consistency(deploy, sources):
     for keyword, rest in instructions:
         if keyword == "RUN" and "apt-get install" in rest and "--no-install-recommends" not in rest:
             problems.append("an apt-get install without --no-install-recommends")
+    problems += system_library_packages(instructions, sources)
 
     if problems:
         raise Failures("\n".join(problems))
     print("consistency: the budget, probes, ports, Secret, security settings, selectors and Dockerfile agree")
+
+
+def installed_packages(instructions):
+    """The apt packages each stage of the Dockerfile installs (names without their version pins), stage by stage."""
+    stages = []
+    for keyword, rest in instructions:
+        if keyword == "FROM":
+            stages.append(set())
+        elif keyword == "RUN" and stages:
+            for command in re.split(r"&&|;", rest):
+                words = command.split()
+                if "apt-get" in words and "install" in words:
+                    for word in words[words.index("install") + 1 :]:
+                        if not word.startswith("-"):
+                            stages[-1].add(word.strip("'\"").split("=")[0])
+    return stages
+
+
+def system_library_packages(instructions, sources):
+    """Every system library of Package.swift has its -dev package in the build stage and its runtime package in the
+    runtime stage (lituv-example links them all: ldd on a --static-swift-stdlib release build shows it)."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(sources)), "Package.swift")) as file:
+        manifest = file.read()
+    stages = installed_packages(instructions)
+    if len(stages) < 2:
+        return []
+    build, runtime = stages[0], stages[-1]
+    problems = []
+    pattern = r'\.systemLibrary\(\s*name: "(\w+)",\s*pkgConfig: "([\w.+-]+)"(?:,\s*providers: \[\.apt\(\[([^\]]*)\]\)\])?'
+    for name, pkg_config, providers in re.findall(pattern, manifest):
+        for dev in re.findall(r'"([^"]+)"', providers or ""):
+            if dev not in build:
+                problems.append(f"Package.swift's {name} needs {dev}: install it in deploy/Dockerfile's build stage")
+        if pkg_config not in RUNTIME_PACKAGES:
+            problems.append(
+                f"Package.swift's {name} links pkg-config {pkg_config}: add its Debian runtime package to "
+                "RUNTIME_PACKAGES in scripts/validate_deploy.py and to deploy/Dockerfile's runtime stage"
+            )
+        elif RUNTIME_PACKAGES[pkg_config] and RUNTIME_PACKAGES[pkg_config] not in runtime:
+            problems.append(
+                f"Package.swift's {name} links {pkg_config}: install {RUNTIME_PACKAGES[pkg_config]} in "
+                "deploy/Dockerfile's runtime stage"
+            )
+    return problems
 
 
 # --- the real server -------------------------------------------------------------------------------------------------
@@ -400,6 +449,8 @@ PLANTED = [
     ),
     ("a field Kubernetes does not know (kubernetes-validate --strict)", "kubernetes/deployment.yaml",
      "  minReadySeconds: 5\n", "  minReadySeconds: 5\n  minReadySecond: 5\n"),
+    ("a runtime stage without libuv1 (Package.swift's CUV links libuv)", "Dockerfile",
+     "        'libuv1=1.44.*' \\\n", ""),
     ("a grace period shorter than the drain", "kubernetes/deployment.yaml",
      "terminationGracePeriodSeconds: 45", "terminationGracePeriodSeconds: 30"),
     ("a writable root filesystem", "kubernetes/deployment.yaml",
