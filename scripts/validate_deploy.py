@@ -304,6 +304,13 @@ def consistency(deploy, sources):
             problems.append("an apt-get install without --no-install-recommends")
     problems += system_library_packages(instructions, sources)
 
+    # kubectl apply -k applies every manifest but the example Secret.
+    with open(os.path.join(deploy, "kubernetes", "kustomization.yaml")) as file:
+        listed = set(yaml.safe_load(file).get("resources", []))
+    expected = {os.path.basename(path) for path in manifest_files(deploy)} - {"secret.example.yaml"}
+    if listed != expected:
+        problems.append(f"kustomization.yaml lists {sorted(listed)}, not {sorted(expected)}")
+
     if problems:
         raise Failures("\n".join(problems))
     print("consistency: the budget, probes, ports, Secret, security settings, selectors and Dockerfile agree")
