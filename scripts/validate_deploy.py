@@ -79,13 +79,13 @@ def manifest_files(deploy):
 def kubernetes_validate(deploy):
     failed = []
     for version in KUBERNETES_VERSIONS:
-        for path in manifest_files(deploy):
-            result = run([tool("kubernetes-validate"), "--strict", "-k", version, path])
-            print((result.stdout + result.stderr).strip())
-            if result.returncode != 0:
-                failed.append(f"{os.path.basename(path)} against {version}")
+        result = run([tool("kubernetes-validate"), "--strict", "-k", version, *manifest_files(deploy)])
+        report = (result.stdout + result.stderr).strip()
+        print(report)
+        if result.returncode != 0 or "ERROR" in report:
+            failed.append(f"against {version}: " + "; ".join(line for line in report.splitlines() if "ERROR" in line))
     if failed:
-        raise Failures("kubernetes-validate --strict refused: " + ", ".join(failed))
+        raise Failures("kubernetes-validate --strict refused the manifests " + " ".join(failed))
 
 
 # --- reading the files -----------------------------------------------------------------------------------------------
@@ -400,9 +400,9 @@ def run_server(deploy, example):
         for probe_name in ["startupProbe", "readinessProbe", "livenessProbe"]:
             path = container.get(probe_name, {}).get("httpGet", {}).get("path")
             status = None
-            for _ in range(100):  # readiness waits for the workers' setup
+            for _ in range(100):  # /health is 503 until the workers finished setup
                 status, _body = get(base + path)
-                if status == 200:
+                if status != 503:
                     break
                 time.sleep(0.1)
             print(f"{probe_name} GET {path}: {status}")
