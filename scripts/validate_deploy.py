@@ -342,7 +342,10 @@ def system_library_packages(instructions, sources):
         return []
     build, runtime = stages[0], stages[-1]
     problems = []
-    pattern = r'\.systemLibrary\(\s*name: "(\w+)",\s*pkgConfig: "([\w.+-]+)"(?:,\s*providers: \[\.apt\(\[([^\]]*)\]\)\])?'
+    pattern = (
+        r'\.systemLibrary\(\s*name: "(\w+)",\s*pkgConfig: "([\w.+-]+)"'
+        r"(?:,\s*providers: \[\.apt\(\[([^\]]*)\]\)\])?"
+    )
     for name, pkg_config, providers in re.findall(pattern, manifest):
         for dev in re.findall(r'"([^"]+)"', providers or ""):
             if dev not in build:
