@@ -20,15 +20,24 @@ struct SupervisorOptions: ParsableArguments {
 
     @Option(
         help: """
-            For --model square: abort() the process on every Nth input it predicts (counted per process), to test \
-            crash isolation with --processes.
+            For --model square: abort() the process on every Nth input it predicts (counted per process from a \
+            random start, so processes do not crash in step), to test crash isolation with --processes.
             """
     )
     var crashEvery: Int?
 
+    @Option(help: "With --processes: the first delay before a process that died is started again.")
+    var restartDelayMs = 100
+
+    @Option(help: "With --processes: the longest restart delay (it doubles with each death within a minute).")
+    var maxRestartDelayMs = 5000
+
     func validate() throws {
         if let processes, processes < 1 { throw ValidationError("--processes must be at least 1") }
         if let crashEvery, crashEvery < 1 { throw ValidationError("--crash-every must be at least 1") }
+        guard restartDelayMs >= 1, maxRestartDelayMs >= restartDelayMs else {
+            throw ValidationError("--restart-delay-ms must be at least 1 and at most --max-restart-delay-ms")
+        }
     }
 
     /// With `--processes`, in the process the user started: runs the supervisor until every child stopped and
@@ -36,10 +45,11 @@ struct SupervisorOptions: ParsableArguments {
     func superviseIfAsked(host: String, port: Int) throws -> Int32? {
         guard let processes else { return nil }
         let supervisor: LitSupervisor?
+        var configuration = LitSupervisor.Configuration(processes: processes, host: host, port: port)
+        configuration.initialRestartDelay = .milliseconds(restartDelayMs)
+        configuration.maxRestartDelay = .milliseconds(maxRestartDelayMs)
         do {
-            supervisor = try LitSupervisor.unlessSupervised(
-                LitSupervisor.Configuration(processes: processes, host: host, port: port)
-            )
+            supervisor = try LitSupervisor.unlessSupervised(configuration)
         } catch {
             say("lituv-example: error: \(error)", to: STDERR_FILENO)
             throw ExitCode(1)
@@ -83,15 +93,22 @@ struct SupervisorOptions: ParsableArguments {
     }
 }
 
-/// Inputs predicted by this process's ``CrashingSquareAPI`` copies (shared by every worker and loop).
-private let predictedInputs = Atomic<Int>(0)
+/// Inputs predicted by this process's ``CrashingSquareAPI`` copies (shared by every worker and loop), from a random
+/// start in `0..<every` set by the first copy made.
+private let predictedInputs = Atomic<Int>(-1)
 
-/// x² like `SquareAPI`, but the process aborts on every `every`th input it predicts: a model that crashes.
+/// x² like `SquareAPI`, but the process aborts on every `every`th input it predicts: a model that crashes. The count
+/// starts at a random phase per process, so two processes under even load do not crash at the same moment.
 struct CrashingSquareAPI: LitAPI {
     typealias Request = SquareAPI.Request
     typealias Response = SquareAPI.Response
     /// One input in `every` aborts the process.
     let every: Int
+
+    init(every: Int) {
+        self.every = every
+        _ = predictedInputs.compareExchange(expected: -1, desired: Int.random(in: 0..<every), ordering: .relaxed)
+    }
 
     func decodeRequest(_ request: Request) throws -> Double { request.input }
     func predict(_ x: Double) throws -> Double {
