@@ -193,6 +193,25 @@ struct SupervisorTests {
         #expect(message.contains("already in use"), "\(message)")
     }
 
+    @Test func childrenThatCannotStartMakeTheSupervisorGiveUpWithStatusOne() throws {
+        // The supervisor reserves the port; every child then fails to load its certificate and exits 1 before it
+        // listens: after 5 such starts in a row (100 + 200 + 400 + 800 ms of back-off) the supervisor gives up.
+        let process = Process()
+        process.executableURL = try exampleExecutable()
+        process.arguments = [
+            "--port", "0", "--processes", "2", "--io-threads", "1",
+            "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(printed.contains("5 times in a row: giving up"), "\(printed)")
+    }
+
     @Test func theRestartDelayDoublesUpToItsMaximumAndStartsOverAfterAHealthyRun() {
         var backoff = RestartBackoff(
             initial: .milliseconds(100),
