@@ -160,6 +160,31 @@ struct SupervisorTests {
         for pid in children.keys { #expect(isGone(pid)) }
     }
 
+    @Test func childrenOfAKilledSupervisorStopServing() throws {
+        let supervisor = try ExampleProcess(arguments: ["--processes", "2", "--io-threads", "1"])
+        let children = try children(port: supervisor.port, count: 2)
+        kill(supervisor.process.processIdentifier, SIGKILL)
+        _ = supervisor.waitForExit()
+        // Each child asked for SIGTERM when its parent dies: it drains and exits (then whoever adopted it reaps it;
+        // until then it is a zombie, which serves nothing).
+        for pid in children.keys {
+            var stopped = false
+            for _ in 0..<1000 where !stopped {
+                stopped = isGone(pid) || processState(pid) == "Z"
+                if !stopped { usleep(10_000) }
+            }
+            #expect(stopped, "child \(pid) still runs after its supervisor was killed")
+        }
+    }
+
+    /// The state letter of /proc/<pid>/stat (R, S, Z, ...), nil when there is no such process.
+    func processState(_ pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ").first.map(String.init)
+    }
+
     @Test func zeroProcessesIsRefused() throws {
         let process = Process()
         process.executableURL = try exampleExecutable()
