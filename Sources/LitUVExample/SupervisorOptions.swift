@@ -42,12 +42,13 @@ struct SupervisorOptions: ParsableArguments {
 
     /// With `--processes`, in the process the user started: runs the supervisor until every child stopped and
     /// returns its exit status. Nil when this process should serve (no `--processes`, or a supervised child).
-    func superviseIfAsked(host: String, port: Int) throws -> Int32? {
+    func superviseIfAsked(host: String, port: Int, reusePort: Bool) throws -> Int32? {
         guard let processes else { return nil }
         let supervisor: LitSupervisor?
         var configuration = LitSupervisor.Configuration(processes: processes, host: host, port: port)
         configuration.initialRestartDelay = .milliseconds(restartDelayMs)
         configuration.maxRestartDelay = .milliseconds(maxRestartDelayMs)
+        configuration.reusePort = reusePort
         do {
             supervisor = try LitSupervisor.unlessSupervised(configuration)
         } catch {

@@ -122,7 +122,7 @@ struct Example: ParsableCommand {
     }
 
     func run() throws {
-        if let status = try supervision.superviseIfAsked(host: host, port: port) {
+        if let status = try supervision.superviseIfAsked(host: host, port: port, reusePort: reusePort) {
             if status != 0 { throw ExitCode(status) }
             return
         }

@@ -121,7 +121,8 @@ struct PortReservation {
     /// The reserved port.
     let port: Int
 
-    init(host: String, port requested: Int) throws(LitSupervisorError) {
+    /// - Parameter probe: Refuse a port another socket listens on (a plain bind first, as a single server does).
+    init(host: String, port requested: Int, probe: Bool) throws(LitSupervisorError) {
         var address: SocketAddress
         do {
             address = try SocketAddress(host: host, port: requested)
@@ -129,7 +130,7 @@ struct PortReservation {
             throw .invalidConfiguration(error.message)
         }
         do {
-            try address.probeAvailable()
+            if probe { try address.probeAvailable() }
         } catch {
             throw LitSupervisorError(code: .portUnavailable, message: "cannot listen on \(address): \(error)")
         }

@@ -54,6 +54,9 @@ public final class LitSupervisor {
         public var maxFailedStarts = 5
         /// The supervisor's log (deaths, restarts, the shutdown).
         public var logger = Logger(label: "lituv.supervisor")
+        /// Share the port with processes already listening on it (a hot restart of a whole group, like
+        /// `LitServer.Configuration.reusePort`) instead of refusing a port in use.
+        public var reusePort = false
 
         /// Creates a configuration with the default restart policy.
         /// - Parameters:
@@ -126,7 +129,11 @@ public final class LitSupervisor {
         guard signals >= 0 else { throw .system("signalfd", errno: -signals) }
         defer { Glibc.close(signals) }
 
-        var reservation = try PortReservation(host: configuration.host, port: configuration.port)
+        var reservation = try PortReservation(
+            host: configuration.host,
+            port: configuration.port,
+            probe: !configuration.reusePort
+        )
         let port = reservation.port
         self.reservation = reservation
         let backoff = RestartBackoff(
