@@ -118,6 +118,44 @@ struct SupervisorTests {
         #expect((try? TestClient(port: supervisor.port)) == nil, "the port is released")
     }
 
+    @Test func everyChildKeepsItsDrainDelayWhenAnotherAcceptedPostShutdown() throws {
+        let supervisor = try ExampleProcess(
+            arguments: ["--processes", "2", "--io-threads", "1", "--enable-shutdown-api", "--drain-delay-ms", "5000"],
+            environment: ["LIT_SHUTDOWN_API_KEY": Self.key]
+        )
+        // One kept-alive connection to each child.
+        var kept: [Int32: TestClient] = [:]
+        for _ in 0..<2000 where kept.count < 2 {
+            let client = try TestClient(port: supervisor.port)
+            let response = try client.request("GET", "/info")
+            let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+            let pid = try #require((object?["process"] as? [String: Any])?["pid"] as? Int)
+            if kept[Int32(pid)] == nil { kept[Int32(pid)] = client }
+        }
+        #expect(kept.count == 2)
+        let response = try TestClient(port: supervisor.port).request(
+            "POST",
+            "/shutdown",
+            headers: ["Authorization: Bearer \(Self.key)"]
+        )
+        #expect(response.status == 200)
+        usleep(300_000)  // the supervisor has told the other child; both are in their 5 s drain delay
+        for (pid, client) in kept {
+            // Still served during the delay, with Connection: close (the drain delay's promise to load balancers).
+            let answer: TestResponse
+            do {
+                answer = try client.request("POST", "/predict", body: #"{"input": 2.0}"#)
+            } catch {
+                Issue.record("child \(pid) (of \(kept.keys.sorted())): \(error)")
+                continue
+            }
+            #expect(answer.status == 200, "child \(pid)")
+            #expect(answer.header("Connection") == "close", "child \(pid) is draining")
+        }
+        #expect(supervisor.waitForExit() == 0)
+        for pid in kept.keys { #expect(isGone(pid)) }
+    }
+
     @Test func theGeneratedShutdownKeyIsSharedByEveryChild() throws {
         let supervisor = try ExampleProcess(
             arguments: ["--processes", "2", "--io-threads", "1", "--enable-shutdown-api"],
