@@ -45,4 +45,30 @@ static inline int CUV_unblock_signal(int signum) {
     return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+/// A close-on-exec, non-blocking signalfd for the signals in `mask` (which the caller has blocked). Returns the
+/// descriptor or -errno. (The process supervisor waits on it with poll; Glibc's Swift module lacks signalfd.)
+static inline int CUV_signalfd(const sigset_t *mask) {
+    int fd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    return fd >= 0 ? fd : -errno;
+}
+
+/// Reads one signal from a signalfd: its number, and the sender's pid. Returns 0, or -errno (-EAGAIN: none pending).
+static inline int CUV_read_signal(int fd, int *signo, int *sender) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof(info));
+    if (n != (ssize_t)sizeof(info)) { return n < 0 ? -errno : -EIO; }
+    *signo = (int)info.ssi_signo;
+    *sender = (int)info.ssi_pid;
+    return 0;
+}
+
+/// Asks the kernel to send `signum` to the calling process when its parent exits (PR_SET_PDEATHSIG; prctl is
+/// variadic, which Swift cannot call). Returns 0 or -errno.
+static inline int CUV_set_parent_death_signal(int signum) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)signum, 0, 0, 0) == 0 ? 0 : -errno;
+}
+
 #endif

@@ -97,6 +97,7 @@ struct Example: ParsableCommand {
     var minBodyBytesPerSecond = 240
 
     @OptionGroup(title: "Request pipeline") var pipeline: PipelineOptions
+    @OptionGroup(title: "Processes") var supervision: SupervisorOptions
     @Flag(name: .customLong("no-metrics"), help: "Record no metrics; /metrics answers 404.")
     var metricsOff = false
 
@@ -121,6 +122,10 @@ struct Example: ParsableCommand {
     }
 
     func run() throws {
+        if let status = try supervision.superviseIfAsked(host: host, port: port, reusePort: reusePort) {
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         let tls = tlsCert.flatMap { cert in
             tlsKey.map { TLSConfiguration.files(certificate: cert, key: $0, password: tlsKeyPassword) }
         }
@@ -146,8 +151,7 @@ struct Example: ParsableCommand {
         switch model {
         case .square:
             endpoints = [
-                LitEndpoint(
-                    SquareAPI(),
+                supervision.squareEndpoint(
                     maxBatchSize: maxBatchSize,
                     batchTimeout: batchTimeout,
                     workersPerDevice: threads.workers,

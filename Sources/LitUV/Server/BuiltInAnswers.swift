@@ -49,7 +49,11 @@ extension ServerRuntime {
             return .error(.unauthorized, "Invalid shutdown key", headers: challenge)
         }
         var response = HTTPResponse.text(.ok, "Server is initiating graceful shutdown.")
-        response.afterWrite = { [weak self] in self?.beginShutdown() }
+        response.afterWrite = { [weak self] in
+            // Under a supervisor every process stops, not only this one ("Several processes").
+            SupervisedProcess.current?.announceShutdownRequested()
+            self?.beginShutdown()
+        }
         return response
     }
 }

@@ -1,8 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The body of `GET /info`, rendered once per run (LitServe's shape, plus each API's settings).
 enum ServerInfo {
     private struct Body: Encodable {
         var model: [String: String]?
         var server: Server
+        var process: Process
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -12,8 +17,26 @@ enum ServerInfo {
                 try container.encodeNil(forKey: .model)
             }
             try container.encode(server, forKey: .server)
+            try container.encode(process, forKey: .process)
         }
-        enum CodingKeys: String, CodingKey { case model, server }
+        enum CodingKeys: String, CodingKey { case model, server, process }
+    }
+
+    /// Which process answered: its pid, and its index under a ``LitSupervisor`` (null when not supervised).
+    private struct Process: Encodable {
+        var pid: Int32
+        var supervised_index: Int?
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(pid, forKey: .pid)
+            if let supervised_index {
+                try c.encode(supervised_index, forKey: .supervised_index)
+            } else {
+                try c.encodeNil(forKey: .supervised_index)
+            }
+        }
+        enum CodingKeys: String, CodingKey { case pid, supervised_index }
     }
 
     private struct Server: Encodable {
@@ -83,7 +106,8 @@ enum ServerInfo {
                         runs_inline: $0.runsInline
                     )
                 }
-            )
+            ),
+            process: Process(pid: getpid(), supervised_index: SupervisedProcess.current?.index)
         )
         return (try? LitJSON.encode(body)) ?? Array(#"{"model":null,"server":{}}"#.utf8)
     }

@@ -153,7 +153,11 @@ final class ServerRuntime: @unchecked Sendable {
             let environment =
                 configuration.shutdownAPIKey == nil
                 ? getenv("LIT_SHUTDOWN_API_KEY").map { String(cString: $0) } : nil
-            shutdownKey = try ShutdownKey.resolve(configured: configuration.shutdownAPIKey, environment: environment)
+            shutdownKey = try ShutdownKey.resolve(
+                configured: configuration.shutdownAPIKey,
+                environment: environment,
+                supervisorGenerated: SupervisedProcess.current?.shutdownKey
+            )
         } else {
             shutdownKey = nil
         }
@@ -195,6 +199,7 @@ final class ServerRuntime: @unchecked Sendable {
         }
         announceShutdownKey()
         observer?.serverDidStart(host: host, ports: ports)
+        SupervisedProcess.current?.announceReady()
     }
 
     private func startLoops() throws(LitServerError) {
@@ -250,18 +255,23 @@ final class ServerRuntime: @unchecked Sendable {
     /// prediction can start on it any more). Only loops whose copy was set up are visited; they are running.
 
     private func bindListeners() throws(LitServerError) {
+        // A supervised child's first listener asking for port 0 takes the port its supervisor reserved, which the
+        // other children share ("Several processes").
+        let supervised = SupervisedProcess.current
         for (index, listener) in listeners.enumerated() {
-            var address = try resolve(host: listener.host, port: listener.port)
+            let requested = index == 0 && listener.port == 0 ? supervised?.port ?? 0 : listener.port
+            var address = try resolve(host: listener.host, port: requested)
             // A plain bind first, so that a port another process listens on is an error, unless the configuration asks
-            // to share it with that process (a hot restart: both listen with SO_REUSEPORT until the old one stops).
-            if !configuration.reusePort {
+            // to share it with that process (a hot restart: both listen with SO_REUSEPORT until the old one stops), or
+            // this is a supervised child (its supervisor holds the port for all of them).
+            if !configuration.reusePort && supervised == nil {
                 do {
                     try address.probeAvailable()
                 } catch {
                     throw .listen(error, address: address.description)
                 }
             }
-            var boundPort = listener.port
+            var boundPort = requested
             let tls = tlsContexts[index]
             for context in contexts {
                 let result: Result<Int, UVError> = context.loop.runAndWait { [address] in
@@ -310,7 +320,8 @@ final class ServerRuntime: @unchecked Sendable {
         guard let key = shutdownKey, configuration.enableShutdownAPI else { return }
         let scheme = listeners[0].tls == nil ? "http" : "https"
         let url = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)\(configuration.shutdownPath)"
-        if key.generated {
+        // Under a supervisor, its first process prints the key they share.
+        if key.generated && (SupervisedProcess.current?.index ?? 0) == 0 {
             // Printed once to the terminal, never to a log handler.
             Terminal.writeError(
                 """

@@ -11,12 +11,20 @@ struct ShutdownKey: Sendable {
     /// Resolves the key when the server starts: the configured key, else `LIT_SHUTDOWN_API_KEY`, else 32 random
     /// bytes from OpenSSL's `RAND_bytes`, base64url-encoded.
     /// - Throws: ``LitServerError`` for an empty key or when no random bytes can be had.
-    static func resolve(configured: String?, environment: String?) throws(LitServerError) -> ShutdownKey {
+    static func resolve(
+        configured: String?,
+        environment: String?,
+        supervisorGenerated: String? = nil
+    ) throws(LitServerError) -> ShutdownKey {
         if let configured {
             return try ShutdownKey(value: configured, generated: false, source: "shutdownAPIKey")
         }
         if let environment {
             return try ShutdownKey(value: environment, generated: false, source: "LIT_SHUTDOWN_API_KEY")
+        }
+        // Under a supervisor, one generated key for every process ("Several processes").
+        if let supervisorGenerated {
+            return try ShutdownKey(value: supervisorGenerated, generated: true, source: "the supervisor")
         }
         var random = [UInt8](repeating: 0, count: 32)
         guard RAND_bytes(&random, 32) == 1 else {
