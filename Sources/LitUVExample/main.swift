@@ -97,6 +97,7 @@ struct Example: ParsableCommand {
     var minBodyBytesPerSecond = 240
 
     @OptionGroup(title: "Request pipeline") var pipeline: PipelineOptions
+    @OptionGroup(title: "Continuous batching") var continuous: ContinuousOptions
     @Flag(name: .customLong("no-metrics"), help: "Record no metrics; /metrics answers 404.")
     var metricsOff = false
 
@@ -115,6 +116,7 @@ struct Example: ParsableCommand {
             guard model != .tinyLM else { throw ValidationError("--inline: tiny-lm streams, which needs workers") }
             guard maxBatchSize == 1 else { throw ValidationError("--inline answers one request at a time") }
         }
+        if continuous.continuous && model != .tinyLM { throw ValidationError("--continuous serves tiny-lm only") }
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
@@ -166,6 +168,9 @@ struct Example: ParsableCommand {
                 )
             ]
             examples = [#"curl -X POST URL/predict -d '{"input": 4.0}'"#]
+        case .tinyLM where continuous.continuous:
+            endpoints = continuous.tinyLMEndpoints()
+            examples = [#"curl -N -X POST URL/predict -d '{"prompt": "Alice was", "max_tokens": 16}'"#]
         case .tinyLM:
             endpoints = [
                 LitEndpoint(
