@@ -225,3 +225,55 @@ public struct TinyLMContinuousChatAPI: LitGenerativeAPI {
 
     public func isFinished(_ state: State) -> Bool { state.done }
 }
+
+// MARK: - NDJSON, static batching with the same step cost
+
+/// ``TinyLM`` with the step cost of ``TinyLMContinuousAPI`` on the ordinary streaming path (static batches): a batch
+/// advances all its requests by one word per step, one ``stepDelay`` per step, until the longest one finished; a
+/// request arriving meanwhile waits for the next batch. The baseline the continuous figures compare with
+/// (`lituv-example --model tiny-lm --step-delay-ms 2 --max-batch-size 64`, without `--continuous`).
+public struct TinyLMStaticBatchAPI: LitStreamingAPI {
+    public typealias Request = TinyLMAPI.Request
+    public typealias Input = TinyLMAPI.Input
+    public typealias Output = String
+    public typealias Response = TinyLMAPI.Token
+
+    /// The cost of one step, slept once per step.
+    public var stepDelay: Duration
+    private var model: TinyLM?
+
+    /// - Parameter stepDelay: The cost of one step.
+    public init(stepDelay: Duration) { self.stepDelay = stepDelay }
+
+    /// Builds the chain.
+    public mutating func setup(device: Device) throws { model = TinyLM() }
+
+    public func decodeRequest(_ request: Request, context: RequestContext) throws -> Input {
+        try TinyLMAPI().decodeRequest(request, context: context)
+    }
+
+    public func predict(_ input: Input, emit: (String) throws -> Void) throws {
+        try predict(batch: [input]) { _, output in try emit(output) }
+    }
+
+    /// Steps every request of the batch together until all are done (a client that left drops out).
+    public func predict(batch inputs: [Input], emit: (_ index: Int, _ output: String) throws -> Void) throws {
+        guard let model else { throw HTTPError(503, "model not loaded") }
+        var generations = inputs.map { TinyLMGeneration(model: model, prompt: $0.prompt, options: $0.options) }
+        var gone = [Bool](repeating: false, count: inputs.count)
+        while generations.indices.contains(where: { !gone[$0] && generations[$0].ending == nil }) {
+            sleep(for: stepDelay)
+            for index in generations.indices where !gone[index] && generations[index].ending == nil {
+                let text = generations[index].advance(model: model)
+                guard !text.isEmpty else { continue }
+                do {
+                    try emit(index, text)
+                } catch is CancellationError {
+                    gone[index] = true
+                }
+            }
+        }
+    }
+
+    public func encodeResponse(_ output: String) throws -> TinyLMAPI.Token { TinyLMAPI.Token(token: output) }
+}

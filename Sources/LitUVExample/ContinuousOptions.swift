@@ -25,6 +25,18 @@ struct ContinuousOptions: ParsableArguments {
         guard maxActive >= 1 else { throw ValidationError("--max-active must be at least 1") }
     }
 
+    /// Without `--continuous`, `--step-delay-ms` gives tiny-lm's `/predict` the same step cost in static batches
+    /// (the baseline of the continuous figures); nil when the flag is not used.
+    func staticTinyLMEndpoint(maxBatchSize: Int, batchTimeout: Duration, workers: Int) -> LitEndpoint? {
+        guard !continuous, stepDelayMs > 0 else { return nil }
+        return LitEndpoint(
+            TinyLMStaticBatchAPI(stepDelay: .microseconds(Int64(stepDelayMs * 1000))),
+            maxBatchSize: maxBatchSize,
+            batchTimeout: batchTimeout,
+            workersPerDevice: workers
+        )
+    }
+
     /// tiny-lm's endpoints on the step loop.
     func tinyLMEndpoints() -> [LitEndpoint] {
         let stepDelay = Duration.microseconds(Int64(stepDelayMs * 1000))

@@ -187,6 +187,13 @@ struct Example: ParsableCommand {
                     workersPerDevice: threads.workers
                 ),
             ]
+            if let stepped = continuous.staticTinyLMEndpoint(
+                maxBatchSize: maxBatchSize,
+                batchTimeout: batchTimeout,
+                workers: threads.workers
+            ) {
+                endpoints[0] = stepped
+            }
             examples = [
                 #"curl -N -X POST URL/predict -d '{"prompt": "Alice was", "max_tokens": 16}'"#,
                 #"curl -N URL/v1/chat/completions -H 'Content-Type: application/json' "#
