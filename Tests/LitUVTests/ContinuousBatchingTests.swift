@@ -264,3 +264,60 @@ struct ContinuousBatchingTests {
         }
     }
 }
+
+@Suite("lituv-example's tiny-lm with --continuous")
+struct ContinuousExampleTests {
+    @Test func tinyLMContinuousStreamsTheSameTokensAsTheStreamingPathAndAcceptsInput() throws {
+        let streaming = try ExampleProcess(arguments: ["--model", "tiny-lm", "--io-threads", "1"])
+        defer { stopExample(streaming) }
+        let continuous = try ExampleProcess(arguments: [
+            "--model", "tiny-lm", "--io-threads", "1", "--continuous", "--step-delay-ms", "1", "--max-active", "8",
+        ])
+        defer { stopExample(continuous) }
+        let body = #"{"prompt": "Alice was", "max_tokens": 12, "seed": 3}"#
+        let expected = try TestClient(port: streaming.port).request("POST", "/predict", body: body)
+        let client = try TestClient(port: continuous.port)
+        let answer = try client.request("POST", "/predict", body: body)
+        #expect(answer.status == 200)
+        #expect(answer.header("Content-Type") == "application/x-ndjson")
+        #expect(ndjsonLines(answer).count == 12)
+        #expect(answer.bodyText == expected.bodyText, "the step loop generates the same words")
+        // LitServe's streaming examples send {"input": ...}: the same prompt, the same tokens, on both paths.
+        let input = #"{"input": "Alice was", "max_tokens": 12, "seed": 3}"#
+        #expect(try client.request("POST", "/predict", body: input).bodyText == expected.bodyText)
+        #expect(
+            try TestClient(port: streaming.port).request("POST", "/predict", body: input).bodyText == expected.bodyText
+        )
+        let neither = try client.request("POST", "/predict", body: #"{"text": "Alice"}"#)
+        #expect(neither.status == 400)
+        let invalid = try client.request("POST", "/predict", body: #"{"prompt": "x", "max_tokens": 0}"#)
+        #expect(invalid.status == 422)
+        let metrics = try client.request("GET", "/metrics").bodyText
+        #expect(metrics.contains(#"lituv_generated_tokens_total{path="/predict"} 24"#))
+    }
+
+    @Test func tinyLMContinuousChatStreamsServerSentEvents() throws {
+        let example = try ExampleProcess(arguments: [
+            "--model", "tiny-lm", "--io-threads", "1", "--continuous", "--step-delay-ms", "1",
+        ])
+        defer { stopExample(example) }
+        let response = try TestClient(port: example.port).request(
+            "POST",
+            "/v1/chat/completions",
+            body:
+                #"{"model": "tiny-lm", "stream": true, "max_tokens": 4, "messages": [{"role": "user", "content": "Down"}]}"#
+        )
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type")?.hasPrefix("text/event-stream") == true)
+        let events = response.bodyText.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        #expect(events.last == "data: [DONE]")
+        #expect(events.dropLast().last?.contains(#""finish_reason":"length""#) == true)
+        #expect(events.count == 4 + 2, "4 tokens, the finish chunk, [DONE]")
+    }
+}
+
+/// Stops an example process with SIGTERM and checks it exits 0.
+private func stopExample(_ example: ExampleProcess) {
+    kill(example.process.processIdentifier, SIGTERM)
+    #expect(example.waitForExit() == 0)
+}
