@@ -161,7 +161,7 @@ public struct TinyLM: Sendable {
         return (.length, generated)
     }
 
-    private func pick(after word: Int32, temperature: Double, random: inout SplitMix64) -> Int32 {
+    func pick(after word: Int32, temperature: Double, random: inout SplitMix64) -> Int32 {
         let next = successors[Int(word)]
         if next.count == 1 { return next[0].word }
         if temperature <= 0 {
@@ -276,7 +276,7 @@ func sleep(for duration: Duration) {
 /// first, so load tests know the length of every stream.
 public struct TinyLMAPI: LitStreamingAPI {
     /// `{"prompt": "...", "max_tokens": 32, "temperature": 0.7, "seed": 1, "stop": ["."]}`; all but `prompt`
-    /// optional.
+    /// optional; `{"input": "..."}` (LitServe's streaming examples) is read as the prompt.
     public struct Request: Decodable, Sendable {
         public var prompt: String
         public var maxTokens: Int?
@@ -285,9 +285,31 @@ public struct TinyLMAPI: LitStreamingAPI {
         public var stop: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case prompt
+            case prompt, input
             case maxTokens = "max_tokens"
             case temperature, seed, stop
+        }
+
+        /// Reads `prompt`, or `input` as LitServe's streaming examples send it.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if let prompt = try container.decodeIfPresent(String.self, forKey: .prompt) {
+                self.prompt = prompt
+            } else if let input = try container.decodeIfPresent(String.self, forKey: .input) {
+                self.prompt = input
+            } else {
+                throw DecodingError.keyNotFound(
+                    CodingKeys.prompt,
+                    .init(
+                        codingPath: container.codingPath,
+                        debugDescription: "a \"prompt\" or \"input\" string is required"
+                    )
+                )
+            }
+            maxTokens = try container.decodeIfPresent(Int.self, forKey: .maxTokens)
+            temperature = try container.decodeIfPresent(Double.self, forKey: .temperature)
+            seed = try container.decodeIfPresent(Int.self, forKey: .seed)
+            stop = try container.decodeIfPresent([String].self, forKey: .stop)
         }
     }
 
@@ -413,7 +435,7 @@ public struct TinyLMChatAPI: ChatCompletionAPI {
     }
 
     /// The tool to call, if any.
-    private func toolToCall(_ request: ChatCompletionRequest, prompt: String) -> ChatTool.Function? {
+    func toolToCall(_ request: ChatCompletionRequest, prompt: String) -> ChatTool.Function? {
         guard !request.tools.isEmpty else { return nil }
         switch request.toolChoice ?? .auto {
         case .none:
@@ -432,7 +454,7 @@ public struct TinyLMChatAPI: ChatCompletionAPI {
     }
 
     /// The arguments' JSON text in pieces: `{`, then one `"name":value` per property, then `}`.
-    private func arguments(for tool: ChatTool.Function, model: TinyLM, seed: UInt64) -> [String] {
+    func arguments(for tool: ChatTool.Function, model: TinyLM, seed: UInt64) -> [String] {
         let properties = tool.parameters?["properties"]?.objectValue ?? [:]
         var pieces = ["{"]
         for (index, name) in properties.keys.sorted().enumerated() {

@@ -98,6 +98,7 @@ struct Example: ParsableCommand {
 
     @OptionGroup(title: "Request pipeline") var pipeline: PipelineOptions
     @OptionGroup(title: "Processes") var supervision: SupervisorOptions
+    @OptionGroup(title: "Continuous batching") var continuous: ContinuousOptions
     @Flag(name: .customLong("no-metrics"), help: "Record no metrics; /metrics answers 404.")
     var metricsOff = false
 
@@ -116,6 +117,7 @@ struct Example: ParsableCommand {
             guard model != .tinyLM else { throw ValidationError("--inline: tiny-lm streams, which needs workers") }
             guard maxBatchSize == 1 else { throw ValidationError("--inline answers one request at a time") }
         }
+        if continuous.continuous && model != .tinyLM { throw ValidationError("--continuous serves tiny-lm only") }
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
@@ -170,6 +172,9 @@ struct Example: ParsableCommand {
                 )
             ]
             examples = [#"curl -X POST URL/predict -d '{"input": 4.0}'"#]
+        case .tinyLM where continuous.continuous:
+            endpoints = continuous.tinyLMEndpoints()
+            examples = [#"curl -N -X POST URL/predict -d '{"prompt": "Alice was", "max_tokens": 16}'"#]
         case .tinyLM:
             endpoints = [
                 LitEndpoint(
@@ -186,6 +191,13 @@ struct Example: ParsableCommand {
                     workersPerDevice: threads.workers
                 ),
             ]
+            if let stepped = continuous.staticTinyLMEndpoint(
+                maxBatchSize: maxBatchSize,
+                batchTimeout: batchTimeout,
+                workers: threads.workers
+            ) {
+                endpoints[0] = stepped
+            }
             examples = [
                 #"curl -N -X POST URL/predict -d '{"prompt": "Alice was", "max_tokens": 16}'"#,
                 #"curl -N URL/v1/chat/completions -H 'Content-Type: application/json' "#

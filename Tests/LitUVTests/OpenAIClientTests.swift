@@ -86,6 +86,18 @@ struct OpenAIClientTests {
         #expect(output.contains(" passed, 0 failed"), "\(output)")
     }
 
+    @Test func chatCompletionsThroughTheContinuousStepLoopPassWithTheOpenAIClient() throws {
+        _ = try venvPython()  // fail with the set-up hint before starting a server
+        let example = try ExampleProcess(arguments: [
+            "--model", "tiny-lm", "--io-threads", "2", "--continuous", "--step-delay-ms", "1", "--max-active", "8",
+        ])
+        defer { stop(example) }
+        try waitUntilHealthy(example)
+        let (status, output) = try runOpenAIClient(port: example.port, model: "tiny-lm")
+        #expect(status == 0, "openai_client_test.py failed:\n\(output)")
+        #expect(output.contains(" passed, 0 failed"), "\(output)")
+    }
+
     @Test func embeddingsAsFloatAndBase64PassWithTheOpenAIClient() throws {
         _ = try venvPython()  // fail with the set-up hint before starting a server
         let example = try ExampleProcess(arguments: ["--model", "embed", "--io-threads", "2", "--max-batch-size", "4"])

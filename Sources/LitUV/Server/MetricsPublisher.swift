@@ -27,6 +27,10 @@ final class MetricsPublisher: Sendable {
         "lituv_dropped_requests_total": "Requests dropped before predict (client gone or timed out).",
         "lituv_batch_size": "Requests per predict(batch:) call.",
         "lituv_request_duration_seconds": "Arrival to answer of predictions.",
+        "lituv_active_sequences": "Sequences in the running continuous batch.",
+        "lituv_waiting_sequences": "Requests waiting to join the continuous batch.",
+        "lituv_generated_tokens_total": "Outputs (tokens) sent by continuous-batching endpoints.",
+        "lituv_step_duration_seconds": "Duration of one step(states) call of a continuous batch.",
     ]
 
     let isEnabled: Bool

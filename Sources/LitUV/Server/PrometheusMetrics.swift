@@ -44,6 +44,7 @@ extension ServerRuntime {
         }
         histograms("lituv_batch_size") { $0.batchSizes }
         histograms("lituv_request_duration_seconds") { $0.latency }
+        renderGeneration(into: &text)
         out.append(contentsOf: text.utf8)
         // The application's metrics.
         switch metrics.application {
@@ -63,6 +64,31 @@ extension ServerRuntime {
             )
         }
         return out
+    }
+}
+
+extension ServerRuntime {
+    /// The continuous-batching series (only when an endpoint serves a ``LitGenerativeAPI``): active and waiting
+    /// sequences, tokens generated, step durations. Read from the step thread's atomics at scrape time.
+    fileprivate func renderGeneration(into text: inout String) {
+        let generative = endpoints.compactMap { endpoint in
+            endpoint.generation.map { (label: "path=\"\(escapedLabelValue(endpoint.settings.path))\"", $0, endpoint) }
+        }
+        guard !generative.isEmpty else { return }
+        func family(_ name: String, _ type: String, _ value: (GenerationStatistics, ServedEndpoint) -> Int) {
+            text += "# HELP \(name) \(MetricsPublisher.help[name] ?? "")\n# TYPE \(name) \(type)\n"
+            for (label, statistics, endpoint) in generative {
+                text += "\(name){\(label)} \(value(statistics, endpoint))\n"
+            }
+        }
+        family("lituv_active_sequences", "gauge") { statistics, _ in statistics.activeCount }
+        family("lituv_waiting_sequences", "gauge") { _, endpoint in endpoint.queueDepth }
+        family("lituv_generated_tokens_total", "counter") { statistics, _ in statistics.tokenCount }
+        let name = "lituv_step_duration_seconds"
+        text += "# HELP \(name) \(MetricsPublisher.help[name] ?? "")\n# TYPE \(name) histogram\n"
+        for (label, statistics, _) in generative {
+            statistics.stepDuration.render(name: name, labels: label, into: &text)
+        }
     }
 }
 

@@ -20,6 +20,8 @@ final class ServedEndpoint: Sendable {
     private let inFlight: InFlightCounter
     /// The pool's engine streams with flow control: each job gets a ``Job/creditWaiter``.
     private let jobsStream: Bool
+    /// A continuous-batching endpoint's step-loop parker: every job of it wakes the one step thread.
+    private let sharedCreditWaiter: Parker?
     /// The run's callbacks and tracer; nil when there are none (then nothing is observed per request).
     private let observer: ServerObserver?
 
@@ -40,6 +42,11 @@ final class ServedEndpoint: Sendable {
         self.timeoutNanoseconds = timeoutNanoseconds
         self.inFlight = inFlight
         if case .pooled(let pool) = kind { jobsStream = pool.streamsOutput } else { jobsStream = false }
+        if case .pooled(let pool) = kind {
+            sharedCreditWaiter = (pool as? any GenerativePool)?.creditWaiter
+        } else {
+            sharedCreditWaiter = nil
+        }
     }
 
     // MARK: Admission (loop thread)
@@ -101,7 +108,7 @@ final class ServedEndpoint: Sendable {
                 record: decoration?.observer as? RequestRecord,
                 compressor: decoration?.compressor,
                 observation: observation,
-                creditWaiter: jobsStream ? Parker() : nil
+                creditWaiter: jobsStream ? (sharedCreditWaiter ?? Parker()) : nil
             )
             inFlight.increment()
             if pool.submit(job) {
