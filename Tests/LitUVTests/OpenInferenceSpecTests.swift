@@ -290,6 +290,30 @@ struct OpenInferenceRouteTests {
         }
     }
 
+    @Test func theAPIKeysRefusalAndRequestIDsKeepTheProtocolsErrorShape() throws {
+        var configuration = testConfiguration(ioThreads: 1)
+        configuration.apiKey = "k3y"
+        configuration.apiKeyExemptPaths = ["/v2/health/ready"]
+        configuration.requestIDs = true
+        try withRunningServer(try server(configuration: configuration)) { running in
+            let refused = try TestClient(port: running.port).request(
+                "POST",
+                "/v2/models/square/infer",
+                body: inferBody()
+            )
+            try expectError(refused, 401, "Missing API key")
+            #expect(refused.header("X-Request-Id") != nil)
+            let client = try TestClient(port: running.port)  // a refused request with a body closes its connection
+            #expect(try client.request("GET", "/v2/health/ready").status == 200, "an exempt probe")
+            let key = ["Authorization: Bearer k3y"]
+            let ok = try client.request("POST", "/v2/models/square/infer", body: inferBody(), headers: key)
+            #expect(ok.status == 200, "\(ok)")
+            try expectError(try client.request("GET", "/v2/models/nope", headers: key), 404, "'nope' is not found")
+            let outside = try client.request("GET", "/nope", headers: key)
+            #expect(outside.bodyText.contains(#""request_id""#), "LitUV's shape outside /v2: \(outside)")
+        }
+    }
+
     @Test func anOversizedBodyIs413AndTheServerKeepsServing() throws {
         var limits = HTTPLimits()
         limits.maxPayloadSize = 256
