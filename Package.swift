@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "LitUV", targets: ["LitUV"]),
         .library(name: "LitUVOpenAI", targets: ["LitUVOpenAI"]),
+        .library(name: "LitUVOpenInference", targets: ["LitUVOpenInference"]),
         .executable(name: "lituv-example", targets: ["LitUVExample"]),
         .executable(name: "lituv-bench", targets: ["Bench"]),
     ],
@@ -39,6 +40,7 @@ let package = Package(
             ]
         ),
         .target(name: "LitUVOpenAI", dependencies: ["LitUV"]),
+        .target(name: "LitUVOpenInference", dependencies: ["LitUV"]),
         .target(name: "ExampleModels", dependencies: ["LitUV", "LitUVOpenAI"]),
         // Command-line options shared by lituv-example and lituv-bench.
         .target(
@@ -50,6 +52,7 @@ let package = Package(
             dependencies: [
                 "LitUV",
                 "LitUVOpenAI",
+                "LitUVOpenInference",
                 "ExampleModels",
                 "LitUVCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -70,7 +73,7 @@ let package = Package(
         .testTarget(
             name: "LitUVTests",
             dependencies: [
-                "LitUV", "LitUVOpenAI", "CUV", "CZlib",
+                "LitUV", "LitUVOpenAI", "LitUVOpenInference", "CUV", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

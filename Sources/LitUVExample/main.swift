@@ -99,6 +99,7 @@ struct Example: ParsableCommand {
     @OptionGroup(title: "Request pipeline") var pipeline: PipelineOptions
     @OptionGroup(title: "Processes") var supervision: SupervisorOptions
     @OptionGroup(title: "Continuous batching") var continuous: ContinuousOptions
+    @OptionGroup(title: "Open Inference Protocol") var openInference: OpenInferenceOptions
     @Flag(name: .customLong("no-metrics"), help: "Record no metrics; /metrics answers 404.")
     var metricsOff = false
 
@@ -121,6 +122,7 @@ struct Example: ParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
+        try openInference.validate(model: model.rawValue, runsInline: runsInline)
     }
 
     func run() throws {
@@ -160,7 +162,12 @@ struct Example: ParsableCommand {
                     runsInline: runsInline
                 )
             ]
-            examples = [#"curl -X POST URL/predict -d '{"input": 4.0}'"#]
+            examples = [#"curl -X POST URL/predict -d '{"input": 4.0}'"#] + [openInference.example].compactMap { $0 }
+            endpoints += openInference.endpoints(
+                maxBatchSize: maxBatchSize,
+                batchTimeout: batchTimeout,
+                workersPerDevice: threads.workers
+            )
         case .sleep:
             endpoints = [
                 LitEndpoint(

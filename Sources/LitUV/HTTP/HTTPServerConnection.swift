@@ -483,11 +483,16 @@ final class HTTPServerConnection: TCPConnectionHandler {
         return true
     }
 
-    /// Applies the pipeline's changes to an answer's body: the request id in a `{"detail": ...}` error body, and gzip
-    /// when the client accepts it and the body is eligible (``ResponseCompression``).
+    /// Applies the pipeline's changes to an answer's body: the request id in a `{"detail": ...}` error body (or a
+    /// spec's ``ErrorBodyShape`` for it), and gzip when the client accepts it and the body is eligible
+    /// (``ResponseCompression``).
     private func decorate(_ response: inout HTTPResponse, with decoration: ResponseDecoration) {
-        if let id = decoration.requestID, let detail = response.errorDetail {
-            response.body = HTTPResponse.detailJSON(detail, requestID: id.string)
+        if let detail = response.errorDetail {
+            if let shape = decoration.errorShape {
+                response.body = shape.body(response.status.code, detail, decoration.requestID?.string)
+            } else if let id = decoration.requestID {
+                response.body = HTTPResponse.detailJSON(detail, requestID: id.string)
+            }
         }
         decoration.compressor?.compress(&response)
         if decoration.variesByEncoding, ResponseCompression.isCompressible(response.contentType) {

@@ -18,12 +18,21 @@ final class ResponseDecoration: @unchecked Sendable {
     var variesByEncoding = false
     /// Told once the answer has been written (access log, callbacks); nil when nobody listens.
     var observer: (any ResponseObserver)?
+    /// A spec's wording of `{"detail": ...}` error bodies on its paths (``ErrorBodyShape``), or nil for LitUV's.
+    var errorShape: ErrorBodyShape?
 
     init() {}
+
+    /// A decoration that only words errors in `shape`: made once per shape and shared by the requests the pipeline
+    /// adds nothing to (it is never changed after it is made).
+    init(errorShape shape: ErrorBodyShape) {
+        errorShape = shape
+    }
 
     /// True when nothing is added.
     var isEmpty: Bool {
         headers.isEmpty && requestID == nil && compressor == nil && !variesByEncoding && observer == nil
+            && errorShape == nil
     }
 }
 

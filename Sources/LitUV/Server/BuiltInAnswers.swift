@@ -16,6 +16,11 @@ extension ServerRuntime {
         case .metrics:
             return metricsResponse()
         case .staticJSON(let index):
+            if case .readiness(let status, let notReadyBody) = router.staticKinds[index],
+                endpoints.contains(where: { !$0.isHealthy })
+            {
+                return HTTPResponse(status: HTTPStatus(status), contentType: .json, body: notReadyBody)
+            }
             return HTTPResponse(status: .ok, contentType: .json, body: router.staticBodies[index])
         case .shutdown, .endpoint:
             return .notFound
@@ -27,6 +32,11 @@ extension ServerRuntime {
         var response = HTTPResponse.text(.serviceUnavailable, "not ready")
         response.closeConnection = true
         return response
+    }
+
+    /// A spec's readiness route once a shutdown began: its not-ready answer, and the connection closes after it.
+    func shuttingDownReadinessResponse(status: Int, body: [UInt8]) -> HTTPResponse {
+        HTTPResponse(status: HTTPStatus(status), contentType: .json, body: body, closeConnection: true)
     }
 
     /// A request that started after the drain began (the liveness route excepted): 503 with `Retry-After`, and the

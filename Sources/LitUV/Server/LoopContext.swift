@@ -176,10 +176,13 @@ final class LoopContext: HTTPRequestHandler {
         startedAfterDrain: Bool,
         connection: HTTPServerConnection
     ) -> HTTPRouting {
-        let matched = runtime.router.match(UnsafeRawBufferPointer(rebasing: buffer[head.path]))
+        let path = UnsafeRawBufferPointer(rebasing: buffer[head.path])
+        let matched = runtime.router.match(path)
         let tag = matched?.index ?? -1
         var decoration: ResponseDecoration?
         let pipeline = runtime.pipeline
+        // A spec's error wording for its paths (none unless a spec registered one: one empty-array check).
+        let shaped = runtime.router.shapedPrefixes.isEmpty ? nil : runtime.router.shapedPrefix(for: path)
         if !pipeline.isIdle {
             let outcome = pipeline.run(
                 head,
@@ -189,11 +192,20 @@ final class LoopContext: HTTPRequestHandler {
                 loop: pipelineState
             )
             decoration = outcome.decoration.flatMap { $0.isEmpty ? nil : $0 }
+            if let shaped {
+                if let decoration { decoration.errorShape = shaped.shape } else { decoration = shaped.decoration }
+            }
             if let answer = outcome.answer {
                 return HTTPRouting(route: answer, tag: tag, decoration: decoration)
             }
+        } else if let shaped {
+            decoration = shaped.decoration
         }
         guard let entry = matched?.entry else {
+            if let shaped {
+                let message = shaped.shape.notFoundMessage(String(decoding: path, as: UTF8.self))
+                return HTTPRouting(route: .respond(.error(.notFound, message)), tag: tag, decoration: decoration)
+            }
             return HTTPRouting(route: .respond(.notFound), tag: tag, decoration: decoration)
         }
         let route = self.route(
@@ -225,7 +237,21 @@ final class LoopContext: HTTPRequestHandler {
             guard isGet else { return .respond(methodNotAllowed(entry)) }
             if runtime.isShuttingDown { return .respond(runtime.shuttingDownHealthResponse) }
             return .respond(runtime.builtInResponse(entry.target))
-        case .root, .info, .metrics, .staticJSON:
+        case .staticJSON(let index):
+            guard isGet else { return .respond(methodNotAllowed(entry)) }
+            switch runtime.router.staticKinds[index] {
+            case .liveness:
+                return .respond(runtime.builtInResponse(entry.target))
+            case .readiness(let status, let body):
+                if runtime.isShuttingDown {
+                    return .respond(runtime.shuttingDownReadinessResponse(status: status, body: body))
+                }
+                return .respond(runtime.builtInResponse(entry.target))
+            case .fixed:
+                if startedAfterDrain { return .respond(runtime.drainingResponse(for: entry.target)) }
+                return .respond(runtime.builtInResponse(entry.target))
+            }
+        case .root, .info, .metrics:
             guard isGet else { return .respond(methodNotAllowed(entry)) }
             if startedAfterDrain {
                 return .respond(runtime.drainingResponse(for: entry.target))

@@ -17,16 +17,28 @@ struct Router: Sendable {
         let exemptFromAPIKey: Bool
     }
 
+    /// A spec's error wording for the paths under a prefix, with the decoration shared by its requests.
+    struct ShapedPrefix: Sendable {
+        let prefix: [UInt8]
+        let shape: ErrorBodyShape
+        let decoration: ResponseDecoration
+    }
+
     let entries: [Entry]
     /// Bodies of the `.staticJSON` routes.
     let staticBodies: [[UInt8]]
+    /// Kinds of the `.staticJSON` routes (probes answer like `/health` and `/livez`).
+    let staticKinds: [StaticRoute.Kind]
+    /// Specs' error wordings, by path prefix (first registration wins).
+    let shapedPrefixes: [ShapedPrefix]
 
     /// Builds the table.
     /// - Throws: ``LitServerError`` when two routes share a path or a path does not start with `/`.
     init(
         configuration: LitServer.Configuration,
         endpointPaths: [String],
-        staticRoutes: [(path: String, body: [UInt8])] = []
+        staticRoutes: [(path: String, body: [UInt8], kind: StaticRoute.Kind)] = [],
+        errorShapes: [ErrorBodyShape] = []
     ) throws(LitServerError) {
         var entries: [Entry] = []
         var owners: [String: String] = [:]
@@ -57,12 +69,40 @@ struct Router: Sendable {
             try add(path, .endpoint(index), allow: "POST", option: "the path of endpoint \(index)")
         }
         var bodies: [[UInt8]] = []
+        var kinds: [StaticRoute.Kind] = []
         for route in staticRoutes where owners[route.path] == nil {
             try add(route.path, .staticJSON(bodies.count), allow: "GET, HEAD", option: "the route \(route.path)")
             bodies.append(route.body)
+            kinds.append(route.kind)
+        }
+        var shaped: [ShapedPrefix] = []
+        for shape in errorShapes where !shaped.contains(where: { $0.prefix == Array(shape.pathPrefix.utf8) }) {
+            guard shape.pathPrefix.hasPrefix("/") else {
+                throw .invalidConfiguration("the error shape prefix \"\(shape.pathPrefix)\" must start with /")
+            }
+            shaped.append(
+                ShapedPrefix(
+                    prefix: Array(shape.pathPrefix.utf8),
+                    shape: shape,
+                    decoration: ResponseDecoration(errorShape: shape)
+                )
+            )
         }
         self.entries = entries
         self.staticBodies = bodies
+        self.staticKinds = kinds
+        self.shapedPrefixes = shaped
+    }
+
+    /// The spec error wording for a request path, or nil (LitUV's own; always nil when no spec registered one).
+    func shapedPrefix(for path: UnsafeRawBufferPointer) -> ShapedPrefix? {
+        for candidate in shapedPrefixes where candidate.prefix.count <= path.count {
+            let matches = candidate.prefix.withUnsafeBytes { prefix in
+                prefix.elementsEqual(UnsafeRawBufferPointer(rebasing: path[..<prefix.count]))
+            }
+            if matches { return candidate }
+        }
+        return nil
     }
 
     /// The entry for a request path, and its index (the route tag), or nil.

@@ -94,7 +94,8 @@ final class ServerRuntime: @unchecked Sendable {
         router = try Router(
             configuration: configuration,
             endpointPaths: definitions.map(\.path),
-            staticRoutes: StaticRoute.mergingDuplicatePaths(definitions.flatMap(\.staticRoutes))
+            staticRoutes: StaticRoute.mergingDuplicatePaths(definitions.flatMap(\.staticRoutes)),
+            errorShapes: definitions.compactMap(\.errorShape)
         )
         let metrics = MetricsPublisher(isEnabled: configuration.metricsEnabled, application: MetricsBackend.application)
         self.metrics = metrics

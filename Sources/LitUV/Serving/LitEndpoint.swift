@@ -50,6 +50,8 @@ public struct LitEndpoint: Sendable {
     let authorize: @Sendable (RequestContext) throws -> Void
     /// Extra `GET` routes answered with fixed JSON (e.g. a spec's model list).
     package var staticRoutes: [StaticRoute] = []
+    /// A spec's wording of LitUV's own error answers on its paths (the first endpoint's shape for a prefix wins).
+    package var errorShape: ErrorBodyShape?
     let makeRuntime: @Sendable (EndpointContext) -> ServedEndpoint.Kind
 
     /// Serves `api` on `path`.

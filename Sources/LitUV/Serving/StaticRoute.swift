@@ -21,8 +21,21 @@ package struct StaticRoute: Sendable {
         }
     }
 
+    /// How a route answers besides its body.
+    package enum Kind: Sendable {
+        /// 200 with the body (503 once a shutdown's drain began).
+        case fixed
+        /// A liveness probe: 200 with the body while the process serves, draining included (like `/livez`).
+        case liveness
+        /// A readiness probe: 200 with the body when every endpoint's workers are set up and healthy and no shutdown
+        /// began (like `/health`), else `notReadyStatus` with `notReadyBody`.
+        case readiness(notReadyStatus: Int, notReadyBody: [UInt8])
+    }
+
     /// The route; it must start with `/`.
     package var path: String
+    /// How it answers besides its body.
+    package var kind: Kind = .fixed
     /// The JSON answered.
     package var body: [UInt8]
     /// How this route's body merges with other routes on the same path, or nil when the first one wins.
@@ -39,11 +52,24 @@ package struct StaticRoute: Sendable {
         self.merger = merger
     }
 
+    /// A probe route (``Kind/liveness`` or ``Kind/readiness(notReadyStatus:notReadyBody:)``), or a fixed one.
+    /// - Parameters:
+    ///   - path: The route.
+    ///   - kind: How it answers.
+    ///   - body: The JSON answered (when alive, or ready).
+    package init(path: String, kind: Kind, body: [UInt8]) {
+        self.path = path
+        self.body = body
+        self.kind = kind
+    }
+
     /// One route per path: bodies of routes on one path whose mergers share a key with the first registration's
     /// are merged by it; any other duplicate is dropped (the first registration wins).
     /// - Parameter routes: The endpoints' routes, in endpoint order.
-    /// - Returns: One route per path, in order of first appearance.
-    package static func mergingDuplicatePaths(_ routes: [StaticRoute]) -> [(path: String, body: [UInt8])] {
+    /// - Returns: One route per path, in order of first appearance, with the first registration's kind.
+    package static func mergingDuplicatePaths(
+        _ routes: [StaticRoute]
+    ) -> [(path: String, body: [UInt8], kind: Kind)] {
         var firsts: [StaticRoute] = []
         var bodies: [[[UInt8]]] = []
         for route in routes {
@@ -57,8 +83,8 @@ package struct StaticRoute: Sendable {
             }
         }
         return zip(firsts, bodies).map { first, bodies in
-            guard let merger = first.merger, bodies.count > 1 else { return (first.path, first.body) }
-            return (first.path, merger.merge(bodies))
+            guard let merger = first.merger, bodies.count > 1 else { return (first.path, first.body, first.kind) }
+            return (first.path, merger.merge(bodies), first.kind)
         }
     }
 }
