@@ -8,7 +8,8 @@
 //   - keeps the invariants `feedMultipart` checks (a 400 or 413 with a detail, thrown again by every later call;
 //     the parts' bodies never hold more bytes than the input),
 //   - gives the same parts (names, filenames, content types, headers, bytes) or the same error whether the body
-//     arrives whole, one byte at a time, or in pseudo-random pieces.
+//     arrives whole, one byte at a time, or in pseudo-random pieces (the last with `expectedBodyLength` set to the
+//     body's length give or take 16 bytes, chosen by the first byte's high bits).
 
 func check(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { violated(message()) }
@@ -32,9 +33,17 @@ func run(
     _ body: UnsafeRawBufferPointer,
     boundary: String,
     limits: FormLimits,
+    expectedBodyLength: Int? = nil,
     nextPieceSize: (Int) -> Int
 ) -> MultipartOutcome {
-    feedMultipart(body, boundary: boundary, limits: limits, violation: { violated($0) }, nextPieceSize: nextPieceSize)
+    feedMultipart(
+        body,
+        boundary: boundary,
+        limits: limits,
+        expectedBodyLength: expectedBodyLength,
+        violation: { violated($0) },
+        nextPieceSize: nextPieceSize
+    )
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -48,7 +57,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytewise = run(body, boundary: boundary, limits: limits) { _ in 1 }
     check(bytewise == whole, "one byte at a time: \(bytewise) != whole: \(whole)")
     var seed = UInt64(size) &* 0x9E37_79B9_7F4A_7C15
-    let pieces = run(body, boundary: boundary, limits: limits) { _ in
+    // In pieces, with the body's length as the allocation hint (exact, or off by some bytes either way).
+    let hint = body.count + Int(selector >> 3) - 16
+    let pieces = run(body, boundary: boundary, limits: limits, expectedBodyLength: hint) { _ in
         seed ^= seed << 13
         seed ^= seed >> 7
         seed ^= seed << 17

@@ -272,6 +272,28 @@ private func expectError(
         expectError(parseMultipartEveryWay(bad, boundary: b, limits: FormLimits(maxTotalBytes: 20)), 400, "bare LF")
     }
 
+    @Test func theExpectedLengthIsOnlyAHint() throws {
+        let files = (1...3).map { k in
+            (
+                "Content-Disposition: form-data; name=\"f\(k)\"; filename=\"f\(k)\"",
+                String(repeating: "\(k)", count: 20_000)
+            )
+        }
+        let input = Array(body(files).utf8)
+        for hint in [nil, 0, 10, input.count, input.count * 3] {
+            var parser = try MultipartParser(boundary: b, expectedBodyLength: hint)
+            try input.withUnsafeBytes { raw in
+                for start in stride(from: 0, to: raw.count, by: 4096) {
+                    try parser.parse(UnsafeRawBufferPointer(rebasing: raw[start..<min(raw.count, start + 4096)]))
+                }
+            }
+            let form = try parser.finish()
+            #expect(form.parts.map(\.body) == files.map { Array($0.1.utf8) }, "\(String(describing: hint))")
+            // A part that reserved the rest of the body is copied to its size when it ends.
+            #expect(form.parts.allSatisfy { $0.body.capacity < 30_000 }, "\(String(describing: hint))")
+        }
+    }
+
     @Test func aFifteenMiBFileIsParsedInPieces() throws {
         var content = [UInt8](repeating: 0, count: 15 << 20)
         var rng = SplitMix(state: 15)

@@ -56,12 +56,13 @@ func feedMultipart(
     _ input: UnsafeRawBufferPointer,
     boundary: String,
     limits: FormLimits,
+    expectedBodyLength: Int? = nil,
     violation: (String) -> Void,
     nextPieceSize: (Int) -> Int
 ) -> MultipartOutcome {
     var parser: MultipartParser
     do throws(FormError) {
-        parser = try MultipartParser(boundary: boundary, limits: limits)
+        parser = try MultipartParser(boundary: boundary, limits: limits, expectedBodyLength: expectedBodyLength)
     } catch {
         return .error(error)
     }
