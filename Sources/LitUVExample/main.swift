@@ -97,6 +97,7 @@ struct Example: ParsableCommand {
     var minBodyBytesPerSecond = 240
 
     @OptionGroup(title: "Request pipeline") var pipeline: PipelineOptions
+    @OptionGroup(title: "Async predictions") var asyncOptions: AsyncOptions
     @Flag(name: .customLong("no-metrics"), help: "Record no metrics; /metrics answers 404.")
     var metricsOff = false
 
@@ -110,6 +111,9 @@ struct Example: ParsableCommand {
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         guard minBodyBytesPerSecond >= 0 else {
             throw ValidationError("--min-body-bytes-per-second must not be negative")
+        }
+        if asyncOptions.isAsync {
+            guard model == .sleep, !runsInline else { throw ValidationError("--async serves --model sleep on workers") }
         }
         if runsInline {
             guard model != .tinyLM else { throw ValidationError("--inline: tiny-lm streams, which needs workers") }
@@ -152,6 +156,16 @@ struct Example: ParsableCommand {
                     batchTimeout: batchTimeout,
                     workersPerDevice: threads.workers,
                     runsInline: runsInline
+                )
+            ]
+            examples = [#"curl -X POST URL/predict -d '{"input": 4.0}'"#]
+        case .sleep where asyncOptions.isAsync:
+            endpoints = [
+                asyncOptions.sleepEndpoint(
+                    delay: .microseconds(Int64(predictDelayMs * 1000)),
+                    maxBatchSize: maxBatchSize,
+                    batchTimeout: batchTimeout,
+                    workers: threads.workers
                 )
             ]
             examples = [#"curl -X POST URL/predict -d '{"input": 4.0}'"#]

@@ -20,6 +20,8 @@ final class ServedEndpoint: Sendable {
     private let inFlight: InFlightCounter
     /// The pool's engine streams with flow control: each job gets a ``Job/creditWaiter``.
     private let jobsStream: Bool
+    /// The pool's engine answers from tasks: each job gets a ``Job/asyncSlot``.
+    private let jobsRunAsync: Bool
     /// The run's callbacks and tracer; nil when there are none (then nothing is observed per request).
     private let observer: ServerObserver?
 
@@ -39,7 +41,13 @@ final class ServedEndpoint: Sendable {
         self.authorizer = authorizer
         self.timeoutNanoseconds = timeoutNanoseconds
         self.inFlight = inFlight
-        if case .pooled(let pool) = kind { jobsStream = pool.streamsOutput } else { jobsStream = false }
+        if case .pooled(let pool) = kind {
+            jobsStream = pool.streamsOutput
+            jobsRunAsync = pool.runsAsync
+        } else {
+            jobsStream = false
+            jobsRunAsync = false
+        }
     }
 
     // MARK: Admission (loop thread)
@@ -101,7 +109,8 @@ final class ServedEndpoint: Sendable {
                 record: decoration?.observer as? RequestRecord,
                 compressor: decoration?.compressor,
                 observation: observation,
-                creditWaiter: jobsStream ? Parker() : nil
+                creditWaiter: jobsStream && !jobsRunAsync ? Parker() : nil,
+                asyncSlot: jobsRunAsync ? AsyncJobSlot() : nil
             )
             inFlight.increment()
             if pool.submit(job) {
