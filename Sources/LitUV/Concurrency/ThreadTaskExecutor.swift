@@ -21,7 +21,7 @@ final class ThreadTaskExecutor: TaskExecutor, @unchecked Sendable {
 
     private let jobs = MPSCQueue<UnownedJob>()
     private let newTimers = MPSCQueue<Timer>()
-    /// The executor thread's pending timers, unordered (few at a time).
+    /// The executor thread's pending timers, unordered (at most one per waiting stream).
     private var timers: [Timer] = []
     private let parker = Parker()
     private let stopping = Atomic<Bool>(false)
@@ -90,7 +90,9 @@ final class ThreadTaskExecutor: TaskExecutor, @unchecked Sendable {
     /// Takes the newly scheduled timers and the earliest deadline of all (executor thread).
     private func nextDeadline() -> ContinuousClock.Instant? {
         while let timer = newTimers.dequeue() { timers.append(timer) }
-        return timers.map(\.deadline).min()
+        var earliest: ContinuousClock.Instant? = nil
+        for timer in timers where earliest.map({ timer.deadline < $0 }) ?? true { earliest = timer.deadline }
+        return earliest
     }
 
     /// Runs every timer that is due (executor thread). True if it ran one.

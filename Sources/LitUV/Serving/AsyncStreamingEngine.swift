@@ -125,12 +125,13 @@ struct AsyncStreamingEngine<UserAPI: LitAsyncStreamingAPI>: BatchEngine {
             throw HTTPError(500, "an async stream without its job slot or executor")
         }
         let deadline = ContinuousClock.now + .nanoseconds(Int64(clamping: stallTimeout))
-        // Wakes the wait below when the stall timeout passes (a later, spurious wake-up only makes a wait re-check).
-        executor.schedule(at: deadline) { slot.signal() }
         while true {
             if job.isCancelled { throw CancellationError() }
             if job.streamCredit.load(ordering: .sequentiallyConsistent) <= maxQueuedBytes { return }
             if ContinuousClock.now >= deadline { throw HTTPError(503, "Client is not reading the stream") }
+            // One stall timer per stream at a time: one left by an earlier wait fires before this deadline, and the
+            // loop then arms the next (a timer firing after the wait only makes a later wait re-check).
+            if slot.armTimer() { executor.schedule(at: deadline) { slot.timerFired() } }
             await slot.nextSignal()
         }
     }

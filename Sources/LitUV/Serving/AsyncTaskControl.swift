@@ -57,6 +57,8 @@ final class AsyncJobSlot: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
         /// The loop signalled since the last wait began (so a signal between a check and the wait is not lost).
         var signalled = false
+        /// A stall timer is scheduled for this job and has not fired yet.
+        var timerArmed = false
     }
 
     private let state = Mutex(State())
@@ -93,6 +95,21 @@ final class AsyncJobSlot: Sendable {
             return state.waiter
         }
         waiter?.resume()
+    }
+
+    /// Task side: true if no stall timer is pending for this job (it is then marked pending: the caller schedules
+    /// one, whose action calls ``timerFired()``).
+    func armTimer() -> Bool {
+        state.withLock { state in
+            defer { state.timerArmed = true }
+            return !state.timerArmed
+        }
+    }
+
+    /// The stall timer fired: a waiting stream checks its deadline.
+    func timerFired() {
+        state.withLock { $0.timerArmed = false }
+        signal()
     }
 
     /// Task side: returns after the next ``signal()`` or ``cancel()`` (at once if one came since the last call).
