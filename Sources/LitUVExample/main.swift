@@ -100,6 +100,7 @@ struct Example: ParsableCommand {
     @OptionGroup(title: "Processes") var supervision: SupervisorOptions
     @OptionGroup(title: "Continuous batching") var continuous: ContinuousOptions
     @OptionGroup(title: "Open Inference Protocol") var openInference: OpenInferenceOptions
+    @OptionGroup(title: "Async predictions") var asyncOptions: AsyncOptions
     @Flag(name: .customLong("no-metrics"), help: "Record no metrics; /metrics answers 404.")
     var metricsOff = false
 
@@ -113,6 +114,9 @@ struct Example: ParsableCommand {
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         guard minBodyBytesPerSecond >= 0 else {
             throw ValidationError("--min-body-bytes-per-second must not be negative")
+        }
+        if asyncOptions.isAsync {
+            guard model == .sleep, !runsInline else { throw ValidationError("--async serves --model sleep on workers") }
         }
         if runsInline {
             guard model != .tinyLM else { throw ValidationError("--inline: tiny-lm streams, which needs workers") }
@@ -168,6 +172,16 @@ struct Example: ParsableCommand {
                 batchTimeout: batchTimeout,
                 workersPerDevice: threads.workers
             )
+        case .sleep where asyncOptions.isAsync:
+            endpoints = [
+                asyncOptions.sleepEndpoint(
+                    delay: .microseconds(Int64(predictDelayMs * 1000)),
+                    maxBatchSize: maxBatchSize,
+                    batchTimeout: batchTimeout,
+                    workers: threads.workers
+                )
+            ]
+            examples = [#"curl -X POST URL/predict -d '{"input": 4.0}'"#]
         case .sleep:
             endpoints = [
                 LitEndpoint(

@@ -111,6 +111,9 @@ public final class LitServer: Sendable {
             guard endpoint.devices >= 1 else {
                 throw .invalidConfiguration("devices of \(name) must be at least 1")
             }
+            guard endpoint.maxConcurrentPredictions >= 1 else {
+                throw .invalidConfiguration("maxConcurrentPredictions of \(name) must be at least 1")
+            }
             if endpoint.runsInline {
                 guard !endpoint.isStreaming else {
                     throw .invalidConfiguration("runsInline of \(name): streaming APIs run on predict workers")

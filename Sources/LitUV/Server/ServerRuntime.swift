@@ -124,7 +124,8 @@ final class ServerRuntime: @unchecked Sendable {
                 batchTimeoutNanoseconds: definition.batchTimeout.nanoseconds,
                 workersPerDevice: definition.workersPerDevice,
                 devices: definition.devices,
-                enforcesMinimumBodyDataRate: definition.enforcesMinimumBodyDataRate
+                enforcesMinimumBodyDataRate: definition.enforcesMinimumBodyDataRate,
+                maxConcurrentPredictions: definition.maxConcurrentPredictions
             )
             let statistics = metrics.endpointStatistics(path: definition.path)
             let kind = definition.makeRuntime(

@@ -13,4 +13,10 @@ protocol BatchEngine: Sendable {
     var defersLoopWakeups: Bool { get }
     /// Whether `run` streams answers with flow control (its jobs need a ``Job/creditWaiter``).
     var streamsOutput: Bool { get }
+    /// Whether `run` starts a task and returns before its jobs are answered (its jobs need an ``Job/asyncSlot``).
+    var runsAsync: Bool { get }
+}
+
+extension BatchEngine {
+    var runsAsync: Bool { false }
 }

@@ -15,6 +15,8 @@ struct LitEndpointSettings: Sendable {
     let devices: Int
     /// Bodies on this path are held to the server's minimum body data rate.
     var enforcesMinimumBodyDataRate = true
+    /// For an async API: the most batches each worker has in flight.
+    var maxConcurrentPredictions = LitEndpoint.defaultMaxConcurrentPredictions
     var workerCount: Int { devices * workersPerDevice }
 }
 

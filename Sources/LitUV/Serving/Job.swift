@@ -38,6 +38,9 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
     /// For streamed answers: where the worker sleeps while ``streamCredit`` is over its limit; the loop wakes it when
     /// bytes reach the kernel or the job is cancelled. Nil for jobs of engines that do not stream.
     let creditWaiter: Parker?
+    /// For jobs of async engines: the link to the task that answers the job (``Job/cancel()`` cancels it) and where
+    /// an async stream waits for credit. Nil for the synchronous engines.
+    let asyncSlot: AsyncJobSlot?
 
     init(
         body: [UInt8],
@@ -50,7 +53,8 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         record: RequestRecord? = nil,
         compressor: ResponseCompressor? = nil,
         observation: RequestObservation? = nil,
-        creditWaiter: Parker? = nil
+        creditWaiter: Parker? = nil,
+        asyncSlot: AsyncJobSlot? = nil
     ) {
         self.body = body
         self.arrival = arrival
@@ -63,6 +67,7 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         self.compressor = compressor
         self.observation = observation
         self.creditWaiter = creditWaiter
+        self.asyncSlot = asyncSlot
     }
 
     /// Worker side: claims the job for `predict`. False when it was cancelled or its deadline already passed.
@@ -83,10 +88,11 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
     var hookContext: RequestContext { RequestContext(job: self) }
 
     /// Loop side: the answer is no longer wanted. A queued job is then skipped by the workers, and a streaming
-    /// `emit` throws `CancellationError`.
+    /// `emit` throws `CancellationError`; an async job's task is cancelled (``AsyncJobSlot``).
     func cancel() {
         state.store(State.cancelled.rawValue, ordering: .sequentiallyConsistent)
         creditWaiter?.unpark()
+        asyncSlot?.cancel()
     }
 
     var isCancelled: Bool { state.load(ordering: .acquiring) == State.cancelled.rawValue }
@@ -95,6 +101,7 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
     func streamBytesDelivered(_ count: Int) {
         streamCredit.subtract(count, ordering: .sequentiallyConsistent)
         creditWaiter?.unpark()
+        asyncSlot?.signal()
     }
 
     /// Worker side: hands the whole answer back to the job's loop.

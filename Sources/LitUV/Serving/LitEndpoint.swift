@@ -44,6 +44,10 @@ public struct LitEndpoint: Sendable {
     /// upload (a microphone, a sensor feed): their bodies are then only subject to the idle timeout between reads
     /// (``LitServer/Configuration/keepAliveTimeout``) and the size limit.
     public var enforcesMinimumBodyDataRate: Bool = true
+    /// For an async API (``LitAsyncAPI``, ``LitAsyncStreamingAPI``): the most predictions each worker keeps in flight
+    /// (a batch counts once). Further requests wait in the endpoint's queue. Must be at least 1. Default 64.
+    /// Ignored by the synchronous APIs, whose workers run one batch at a time.
+    public var maxConcurrentPredictions: Int = LitEndpoint.defaultMaxConcurrentPredictions
     /// Whether the API asked for request headers in its `RequestContext`.
     let needsRequestHeaders: Bool
     /// The API's ``LitAPI/authorize(_:)``, run on the I/O loop at head time.

@@ -146,7 +146,13 @@ struct NDJSONCodec<API: LitStreamingAPI>: StreamingCodec {
         return line
     }
     func end(state: inout Void) throws -> [UInt8] { [] }
-    func errorTrailer(_ message: String, state: Void) -> [UInt8] {
+    func errorTrailer(_ message: String, state: Void) -> [UInt8] { NDJSONLines.error(message) }
+}
+
+/// The NDJSON framing shared by the synchronous and the async streaming engines.
+enum NDJSONLines {
+    /// `{"error": message}` and a newline: how a stream that failed after it started ends.
+    static func error(_ message: String) -> [UInt8] {
         var line: [UInt8] = Array(#"{"error":"#.utf8)
         HTTPResponse.appendJSONString(message, to: &line)
         line += Array("}\n".utf8)

@@ -22,6 +22,8 @@ final class ServedEndpoint: Sendable {
     private let jobsStream: Bool
     /// A continuous-batching endpoint's step-loop parker: every job of it wakes the one step thread.
     private let sharedCreditWaiter: Parker?
+    /// The pool's engine answers from tasks: each job gets a ``Job/asyncSlot``.
+    private let jobsRunAsync: Bool
     /// The run's callbacks and tracer; nil when there are none (then nothing is observed per request).
     private let observer: ServerObserver?
 
@@ -41,10 +43,13 @@ final class ServedEndpoint: Sendable {
         self.authorizer = authorizer
         self.timeoutNanoseconds = timeoutNanoseconds
         self.inFlight = inFlight
-        if case .pooled(let pool) = kind { jobsStream = pool.streamsOutput } else { jobsStream = false }
         if case .pooled(let pool) = kind {
+            jobsStream = pool.streamsOutput
+            jobsRunAsync = pool.runsAsync
             sharedCreditWaiter = (pool as? any GenerativePool)?.creditWaiter
         } else {
+            jobsStream = false
+            jobsRunAsync = false
             sharedCreditWaiter = nil
         }
     }
@@ -108,7 +113,8 @@ final class ServedEndpoint: Sendable {
                 record: decoration?.observer as? RequestRecord,
                 compressor: decoration?.compressor,
                 observation: observation,
-                creditWaiter: jobsStream ? (sharedCreditWaiter ?? Parker()) : nil
+                creditWaiter: jobsStream && !jobsRunAsync ? (sharedCreditWaiter ?? Parker()) : nil,
+                asyncSlot: jobsRunAsync ? AsyncJobSlot() : nil
             )
             inFlight.increment()
             if pool.submit(job) {

@@ -27,6 +27,8 @@ protocol PredictPool: AnyObject, Sendable {
     func join()
     /// Whether the engine streams answers with flow control (its jobs need a ``Job/creditWaiter``).
     var streamsOutput: Bool { get }
+    /// Whether the engine answers from tasks (its jobs need an ``Job/asyncSlot``).
+    var runsAsync: Bool { get }
 }
 
 /// The predict workers of one endpoint: W threads, each with its own copy of the API, fed by one bounded
@@ -72,6 +74,8 @@ final class WorkerPool<Engine: BatchEngine>: PredictPool {
     }
 
     var streamsOutput: Bool { engine.streamsOutput }
+
+    var runsAsync: Bool { engine.runsAsync }
 
     func submit(_ job: Job) -> Bool {
         queue.tryEnqueue(job)
