@@ -81,11 +81,12 @@ enum StreamingRequests {
     static func decode<Request: Decodable>(
         _ type: Request.Type,
         body: [UInt8],
-        context: RequestContext
+        context: RequestContext,
+        limits: FormLimits = FormLimits()
     ) throws -> Request {
         guard let kind = type as? any LitRequestBody.Type else { return try LitJSON.decode(type, from: body) }
         let raw = RawBody(bytes: body, contentType: context.header("content-type"), headers: context.headers)
-        guard let request = try kind.init(body: raw, context: RequestBodyContext(path: context.path)) as? Request
+        guard let request = try kind.init(body: raw, context: RequestBodyContext(path: context.path, formLimits: limits)) as? Request
         else {
             throw HTTPError(500, "Request kind mismatch")
         }
