@@ -86,8 +86,8 @@ enum StreamingRequests {
     ) throws -> Request {
         guard let kind = type as? any LitRequestBody.Type else { return try LitJSON.decode(type, from: body) }
         let raw = RawBody(bytes: body, contentType: context.header("content-type"), headers: context.headers)
-        guard let request = try kind.init(body: raw, context: RequestBodyContext(path: context.path, formLimits: limits)) as? Request
-        else {
+        let bodyContext = RequestBodyContext(path: context.path, formLimits: limits)
+        guard let request = try kind.init(body: raw, context: bodyContext) as? Request else {
             throw HTTPError(500, "Request kind mismatch")
         }
         return request
