@@ -118,7 +118,7 @@ struct RequestBodyTests {
                 port: running.port
             )
             #expect(refused.status == 415)
-            let detail = jsonObject(refused)?["detail"] as? String ?? ""
+            let detail = errorDetail(refused)
             #expect(detail.contains("image/png or image/jpeg"), "\(detail)")
             let (_, missing) = try sendRaw(TestClient.format("POST", "/predict", body: "{}"), port: running.port)
             #expect(missing.status == 415)

@@ -96,6 +96,12 @@ func multipartBody(
     return out
 }
 
+/// The `detail` of a JSON error answer, or "".
+func errorDetail(_ response: TestResponse) -> String {
+    guard let detail = jsonObject(response)?["detail"] as? String else { return "" }
+    return detail
+}
+
 /// A raw `POST` with a body of bytes.
 func postBytes(_ path: String, contentType: String, body: [UInt8]) -> [UInt8] {
     Array(
@@ -221,7 +227,7 @@ struct UploadTests {
             )
             let bad = try client.readResponse()
             #expect(bad.status == 400)
-            #expect((jsonObject(bad)?["detail"] as? String ?? "").isEmpty == false)
+            #expect(errorDetail(bad).isEmpty == false)
         }
     }
 
@@ -235,14 +241,14 @@ struct UploadTests {
                 port: port
             )
             #expect(json.status == 415)
-            #expect((jsonObject(json)?["detail"] as? String ?? "").contains("multipart/form-data"))
+            #expect(errorDetail(json).contains("multipart/form-data"))
             // No boundary, and an invalid one: 400 before the body is read.
             let (_, noBoundary) = try sendRaw(
                 TestClient.format("POST", "/predict", body: "x", headers: ["Content-Type: multipart/form-data"]),
                 port: port
             )
             #expect(noBoundary.status == 400)
-            #expect((jsonObject(noBoundary)?["detail"] as? String ?? "").contains("boundary"))
+            #expect(errorDetail(noBoundary).contains("boundary"))
             let (_, badBoundary) = try sendRaw(
                 TestClient.format(
                     "POST",
