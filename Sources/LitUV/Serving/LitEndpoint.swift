@@ -113,7 +113,16 @@ public struct LitEndpoint: Sendable {
             workersPerDevice: workersPerDevice,
             devices: devices,
             runsInline: runsInline,
-            runBatch: { batch, api, errors, _ in PredictBatch.run(batch, on: api, errors: errors) }
+            runBatch: { batch, api, errors, body in
+                PredictBatch.run(
+                    batch,
+                    on: api,
+                    errors: errors,
+                    body: body,
+                    requests: JSONRequests<API.Request>.self,
+                    responses: JSONResponses<API.Response>.self
+                )
+            }
         )
     }
 
