@@ -23,7 +23,11 @@ import Darwin
 /// whichever way the body is split into slices (the parser's tests and its fuzz target check this).
 ///
 /// Cost: the content is searched for the delimiter with `memchr` for its CR, and copied once, slice by slice, into
-/// the part's array; nothing is allocated per byte. A part's header block is gathered in one reused array.
+/// the part's array; nothing is allocated per byte. A part's header block is gathered in one reused array. Give the
+/// body's length when it is known (`Content-Length`, `expectedBodyLength`): a file part's array is then allocated
+/// once, for the rest of the body (at most `maxPartBytes`), instead of growing by doubling as slices arrive (each
+/// growth is a new allocation and a copy, and large ones are fresh pages). A part that used much less than it
+/// reserved is copied into an array of its size when it ends.
 public struct MultipartParser: Sendable {
     /// The boundary, as given.
     public let boundary: String
@@ -69,14 +73,18 @@ public struct MultipartParser: Sendable {
     private var headerBlock: [UInt8] = []
     private var headerLineStart = 0
     private var error: FormError?
+    /// The body's announced length, if known: how much a file part's array reserves.
+    private let expectedBodyLength: Int?
 
     /// Creates a parser for a body with this boundary.
     /// - Parameters:
     ///   - boundary: The `boundary` parameter of the request's `Content-Type`: 1–70 characters among letters,
     ///     digits and `'()+_,-./:=? ` (space), not ending with a space (RFC 2046 §5.1.1).
     ///   - limits: The limits to enforce.
+    ///   - expectedBodyLength: The body's length if known (its `Content-Length`), so that a file part is allocated
+    ///     once; only a hint: a body of another length is parsed all the same.
     /// - Throws: ``FormError`` 400 if the boundary is not valid.
-    public init(boundary: String, limits: FormLimits = .init()) throws(FormError) {
+    public init(boundary: String, limits: FormLimits = .init(), expectedBodyLength: Int? = nil) throws(FormError) {
         let bytes = Array(boundary.utf8)
         guard (1...70).contains(bytes.count), bytes.allSatisfy(Self.isBoundaryChar), bytes.last != 0x20 else {
             throw .malformed(
@@ -86,21 +94,27 @@ public struct MultipartParser: Sendable {
         self.boundary = boundary
         self.limits = limits
         self.delimiter = Array("\r\n--".utf8) + bytes
+        self.expectedBodyLength = expectedBodyLength
     }
 
     /// Creates a parser for a request's `Content-Type`, which must be `multipart/form-data` with a `boundary`.
     /// - Parameters:
     ///   - contentType: The request's parsed `Content-Type`.
     ///   - limits: The limits to enforce.
+    ///   - expectedBodyLength: The body's length if known (see ``init(boundary:limits:expectedBodyLength:)``).
     /// - Throws: ``FormError`` 400 if the type is not `multipart/form-data` or the boundary is missing or invalid.
-    public init(contentType: MediaType, limits: FormLimits = .init()) throws(FormError) {
+    public init(
+        contentType: MediaType,
+        limits: FormLimits = .init(),
+        expectedBodyLength: Int? = nil
+    ) throws(FormError) {
         guard contentType.type == "multipart", contentType.subtype == "form-data" else {
             throw .malformed("the content type is not multipart/form-data")
         }
         guard let boundary = contentType[parameter: "boundary"] else {
             throw .malformed("multipart/form-data needs a boundary parameter")
         }
-        try self.init(boundary: boundary, limits: limits)
+        try self.init(boundary: boundary, limits: limits, expectedBodyLength: expectedBodyLength)
     }
 
     /// RFC 2046 `bchars`.
@@ -302,6 +316,11 @@ public struct MultipartParser: Sendable {
         bodyLimit = part.filename == nil ? limits.maxFieldBytes : limits.maxPartBytes
         current = part
         body = []
+        if part.filename != nil, let expectedBodyLength {
+            // The rest of the body after the header block, bounded by the part limit.
+            let rest = expectedBodyLength - (totalBytes - (buffer.count - end))
+            if rest > 0 { body.reserveCapacity(min(rest, limits.maxPartBytes)) }
+        }
         matched = 0
         state = .body
         return end
@@ -337,7 +356,9 @@ public struct MultipartParser: Sendable {
 
     private mutating func finishPart() {
         guard var part = current else { return }
-        part.body = body
+        // An array that reserved much more than it holds (a body of several files) is copied to its size.
+        let oversized = body.capacity - body.count > max(4096, body.count / 4)
+        part.body = oversized ? body.withUnsafeBytes { Array($0) } : body
         body = []
         parts.append(part)
         current = nil
