@@ -19,6 +19,7 @@ struct Example: ParsableCommand {
         case square, sleep
         case tinyLM = "tiny-lm"
         case embed
+        case bytes  // BodiesModels.swift
     }
 
     @Option(help: "Address to listen on.")
@@ -157,6 +158,12 @@ struct Example: ParsableCommand {
         var endpoints: [LitEndpoint]
         let examples: [String]
         switch model {
+        case .bytes:
+            (endpoints, examples) = BodiesModels.endpoints(
+                maxBatchSize: maxBatchSize,
+                batchTimeout: batchTimeout,
+                workers: threads.workers
+            )
         case .square:
             endpoints = [
                 supervision.squareEndpoint(

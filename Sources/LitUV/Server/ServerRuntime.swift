@@ -125,7 +125,9 @@ final class ServerRuntime: @unchecked Sendable {
                 workersPerDevice: definition.workersPerDevice,
                 devices: definition.devices,
                 enforcesMinimumBodyDataRate: definition.enforcesMinimumBodyDataRate,
-                maxConcurrentPredictions: definition.maxConcurrentPredictions
+                maxConcurrentPredictions: definition.maxConcurrentPredictions,
+                requestBody: definition.requestBody,
+                formLimits: definition.formLimits
             )
             let statistics = metrics.endpointStatistics(path: definition.path)
             let kind = definition.makeRuntime(

@@ -61,6 +61,7 @@ where Codec.API == GenerativeStreams<Model> {
     }
 
     var streamsOutput: Bool { true }
+    var runsAsync: Bool { false }
 
     func submit(_ job: Job) -> Bool { queue.tryEnqueue(job) }
 

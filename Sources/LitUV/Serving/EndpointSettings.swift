@@ -17,6 +17,10 @@ struct LitEndpointSettings: Sendable {
     var enforcesMinimumBodyDataRate = true
     /// For an async API: the most batches each worker has in flight.
     var maxConcurrentPredictions = LitEndpoint.defaultMaxConcurrentPredictions
+    /// The API's request body kind when it is not JSON: its `Content-Type` is checked at head time.
+    var requestBody: RequestBodyKind? = nil
+    /// Limits on form bodies (``LitEndpoint/formLimits``).
+    var formLimits = FormLimits()
     var workerCount: Int { devices * workersPerDevice }
 }
 

@@ -48,8 +48,16 @@ public struct LitEndpoint: Sendable {
     /// (a batch counts once). Further requests wait in the endpoint's queue. Must be at least 1. Default 64.
     /// Ignored by the synchronous APIs, whose workers run one batch at a time.
     public var maxConcurrentPredictions: Int = LitEndpoint.defaultMaxConcurrentPredictions
-    /// Whether the API asked for request headers in its `RequestContext`.
+    /// Limits on `multipart/form-data` and `application/x-www-form-urlencoded` bodies, for an API whose `Request` is
+    /// `MultipartForm` or `URLEncodedForm` (``LitRequestBody``): over one, the request is answered `413` with the
+    /// limit named. The whole body is also bounded by the server's `limits.maxPayloadSize`. Default ``FormLimits``'s.
+    public var formLimits = FormLimits()
+    /// Whether the API asked for request headers in its `RequestContext` (always, for a body kind).
     let needsRequestHeaders: Bool
+    /// The API's request body kind, when it is not JSON (``LitRequestBody``).
+    var requestBody: RequestBodyKind? = nil
+    /// The API answers ``LitResponse`` values (not JSON).
+    var answersCustomResponses = false
     /// The API's ``LitAPI/authorize(_:)``, run on the I/O loop at head time.
     let authorize: @Sendable (RequestContext) throws -> Void
     /// Extra `GET` routes answered with fixed JSON (e.g. a spec's model list).
@@ -78,7 +86,31 @@ public struct LitEndpoint: Sendable {
         runsInline: Bool = false
     ) {
         // The closure is created here, in the caller's module, where `API` is a concrete type: the worker's
-        // per-batch code (`PredictBatch.run`) is specialised for it.
+        // per-batch code (`PredictBatch.run`) is specialised for it. A body kind or a custom response seen here means
+        // the caller is generic code that the more specific overloads (LitEndpoint+Bodies.swift) could not match:
+        // the kinds are then found out per request.
+        if API.Request.self is any LitRequestBody.Type || API.Response.self == LitResponse.self {
+            self.init(
+                api,
+                path: path,
+                maxBatchSize: maxBatchSize,
+                batchTimeout: batchTimeout,
+                workersPerDevice: workersPerDevice,
+                devices: devices,
+                runsInline: runsInline,
+                runBatch: { batch, api, errors, body in
+                    PredictBatch.run(
+                        batch,
+                        on: api,
+                        errors: errors,
+                        body: body,
+                        requests: DynamicRequests<API.Request>.self,
+                        responses: DynamicResponses<API.Response>.self
+                    )
+                }
+            )
+            return
+        }
         self.init(
             api,
             path: path,
@@ -87,7 +119,16 @@ public struct LitEndpoint: Sendable {
             workersPerDevice: workersPerDevice,
             devices: devices,
             runsInline: runsInline,
-            runBatch: { batch, api, errors in PredictBatch.run(batch, on: api, errors: errors) }
+            runBatch: { batch, api, errors, body in
+                PredictBatch.run(
+                    batch,
+                    on: api,
+                    errors: errors,
+                    body: body,
+                    requests: JSONRequests<API.Request>.self,
+                    responses: JSONResponses<API.Response>.self
+                )
+            }
         )
     }
 
@@ -101,7 +142,7 @@ public struct LitEndpoint: Sendable {
         workersPerDevice: Int,
         devices: Int,
         runsInline: Bool,
-        runBatch: @escaping @Sendable ([Job], API, ErrorAnswers) -> Void
+        runBatch: @escaping @Sendable ([Job], API, ErrorAnswers, RequestBodyContext) -> Void
     ) {
         self.path = path
         self.runsInline = runsInline
@@ -110,7 +151,10 @@ public struct LitEndpoint: Sendable {
         self.workersPerDevice = workersPerDevice
         self.devices = devices
         self.name = String(describing: API.self)
-        self.needsRequestHeaders = API.needsRequestHeaders
+        self.requestBody = RequestBodyKind(API.Request.self)
+        self.answersCustomResponses = API.Response.self == LitResponse.self
+        // A body kind needs the Content-Type and gives the API the header fields (RawBody.headers).
+        self.needsRequestHeaders = API.needsRequestHeaders || requestBody != nil
         self.authorize = { context in try api.authorize(context) }
         self.makeRuntime = { context in
             if context.endpoint.runsInline {
@@ -121,6 +165,7 @@ public struct LitEndpoint: Sendable {
                     engine: PredictEngine(
                         prototype: api,
                         errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger),
+                        body: RequestBodyContext(path: context.endpoint.path, formLimits: context.endpoint.formLimits),
                         runBatch: runBatch
                     ),
                     context: context
@@ -182,7 +227,8 @@ public struct LitEndpoint: Sendable {
         self.devices = devices
         self.name = String(describing: Codec.API.self)
         self.isStreaming = true
-        self.needsRequestHeaders = Codec.API.needsRequestHeaders
+        self.requestBody = RequestBodyKind(Codec.API.Request.self)
+        self.needsRequestHeaders = Codec.API.needsRequestHeaders || requestBody != nil
         self.authorize = { context in try api.authorize(context) }
         self.makeRuntime = { context in
             .pooled(
