@@ -22,8 +22,9 @@ struct HTTPResponder: @unchecked Sendable {
 /// One event of a streamed answer, from a worker to the connection.
 enum HTTPStreamEvent: Sendable {
     /// The answer starts (status 200). `chunked`: Transfer-Encoding chunked (else the connection closes at the end).
-    /// `timeoutTrailer` is written, and the connection closed, if the deadline passes mid-stream.
-    case head(HTTPResponse.ContentType, timeoutTrailer: [UInt8])
+    /// `timeoutTrailer` is written, and the connection closed, if the deadline passes mid-stream. `mediaType`: the
+    /// `Content-Type` when the content type is ``HTTPResponse/ContentType/none`` (validated by the sender).
+    case head(HTTPResponse.ContentType, mediaType: String? = nil, timeoutTrailer: [UInt8])
     /// Bytes to send now.
     case chunk([UInt8])
     /// The last bytes of a successful answer; the stream ends cleanly after them.

@@ -226,6 +226,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     /// closes.
     static func encodeStreamHead(
         contentType: HTTPResponse.ContentType,
+        mediaType: String? = nil,
         chunked: Bool,
         decoration: ResponseDecoration?,
         date: inout DateCache,
@@ -233,6 +234,11 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     ) {
         buffer.append("HTTP/1.1 200 OK\r\n")
         buffer.append(contentType.headerLine)
+        if let mediaType {
+            buffer.append("Content-Type: ")
+            buffer.append(mediaType)
+            buffer.append("\r\n")
+        }
         buffer.append(chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n")
         buffer.append("Cache-Control: no-cache\r\nDate: ")
         date.append(to: &buffer)

@@ -15,6 +15,8 @@ struct HTTPResponseSlot {
     /// A streamed answer: its chunks wait here until the slot reaches the front of the pipeline.
     struct Stream {
         var contentType: HTTPResponse.ContentType
+        /// A media type of the application's (``HTTPResponse/ContentType/none``), already validated.
+        var mediaType: String?
         var timeoutTrailer: [UInt8]
         var headWritten = false
         var chunks: [[UInt8]] = []

@@ -345,9 +345,13 @@ final class HTTPServerConnection: TCPConnectionHandler {
             return
         }
         switch event {
-        case .head(let contentType, let trailer):
+        case .head(let contentType, let mediaType, let trailer):
             guard live.slots[index].stream == nil else { return }
-            live.slots[index].stream = StreamState(contentType: contentType, timeoutTrailer: trailer)
+            live.slots[index].stream = StreamState(
+                contentType: contentType,
+                mediaType: mediaType,
+                timeoutTrailer: trailer
+            )
         case .chunk(let bytes):
             live.slots[index].stream?.chunks.append(bytes)
         case .end(let bytes):
@@ -381,6 +385,7 @@ final class HTTPServerConnection: TCPConnectionHandler {
                 stream.headWritten = true
                 HTTPResponseEncoder.encodeStreamHead(
                     contentType: stream.contentType,
+                    mediaType: stream.mediaType,
                     chunked: chunked,
                     decoration: decoration,
                     date: &state.date,

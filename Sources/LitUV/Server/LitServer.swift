@@ -120,6 +120,11 @@ public final class LitServer: Sendable {
                         "runsInline of \(name) answers one request at a time: maxBatchSize must be 1"
                     )
                 }
+                guard endpoint.requestBody == nil, !endpoint.answersCustomResponses else {
+                    throw .invalidConfiguration(
+                        "runsInline of \(name): body kinds and custom responses run on predict workers"
+                    )
+                }
             }
         }
         // Paths: duplicates and collisions with built-in routes.

@@ -253,6 +253,9 @@ final class LoopContext: HTTPRequestHandler {
                 )
                 if let refusal = endpoint.authorizer.refusal(for: context) { return .refuse(refusal) }
             }
+            if let kind = endpoint.settings.requestBody, let refusal = Self.bodyRefusal(kind, head, in: buffer) {
+                return .refuse(refusal)
+            }
             var capture: RequestCapture?
             if runtime.tracesRequests {
                 let traceHeaders = TraceHeaders.capture(head, in: buffer)
@@ -303,6 +306,23 @@ final class LoopContext: HTTPRequestHandler {
         guard !endpointsToWake.isEmpty else { return }
         for index in endpointsToWake { runtime.endpoints[index].wakeWorkers() }
         endpointsToWake.removeAll(keepingCapacity: true)
+    }
+
+    /// A body kind's refusal of the request's `Content-Type` (415, or 400 for a multipart form without a boundary),
+    /// decided before the body is read.
+    private static func bodyRefusal(
+        _ kind: RequestBodyKind,
+        _ head: HTTPRequestHead,
+        in buffer: UnsafeRawBufferPointer
+    ) -> HTTPResponse? {
+        var contentType: String?
+        for field in head.headers where HTTPRequestParser.equalsIgnoringCase(buffer, field.name, "content-type") {
+            contentType = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.value]), as: UTF8.self)
+            break
+        }
+        guard let refusal = kind.refusal(contentType) else { return nil }
+        let status = (400...599).contains(refusal.status) ? refusal.status : 500
+        return .error(HTTPStatus(status), refusal.detail)
     }
 
     private func methodNotAllowed(_ entry: Router.Entry) -> HTTPResponse {

@@ -123,7 +123,8 @@ final class ServerRuntime: @unchecked Sendable {
                 batchTimeoutNanoseconds: definition.batchTimeout.nanoseconds,
                 workersPerDevice: definition.workersPerDevice,
                 devices: definition.devices,
-                enforcesMinimumBodyDataRate: definition.enforcesMinimumBodyDataRate
+                enforcesMinimumBodyDataRate: definition.enforcesMinimumBodyDataRate,
+                requestBody: definition.requestBody
             )
             let statistics = metrics.endpointStatistics(path: definition.path)
             let kind = definition.makeRuntime(

@@ -15,6 +15,8 @@ struct LitEndpointSettings: Sendable {
     let devices: Int
     /// Bodies on this path are held to the server's minimum body data rate.
     var enforcesMinimumBodyDataRate = true
+    /// The API's request body kind when it is not JSON: its `Content-Type` is checked at head time.
+    var requestBody: RequestBodyKind? = nil
     var workerCount: Int { devices * workersPerDevice }
 }
 

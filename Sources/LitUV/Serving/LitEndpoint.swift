@@ -44,8 +44,12 @@ public struct LitEndpoint: Sendable {
     /// upload (a microphone, a sensor feed): their bodies are then only subject to the idle timeout between reads
     /// (``LitServer/Configuration/keepAliveTimeout``) and the size limit.
     public var enforcesMinimumBodyDataRate: Bool = true
-    /// Whether the API asked for request headers in its `RequestContext`.
+    /// Whether the API asked for request headers in its `RequestContext` (always, for a body kind).
     let needsRequestHeaders: Bool
+    /// The API's request body kind, when it is not JSON (``LitRequestBody``).
+    var requestBody: RequestBodyKind? = nil
+    /// The API answers ``LitResponse`` values (not JSON).
+    var answersCustomResponses = false
     /// The API's ``LitAPI/authorize(_:)``, run on the I/O loop at head time.
     let authorize: @Sendable (RequestContext) throws -> Void
     /// Extra `GET` routes answered with fixed JSON (e.g. a spec's model list).
@@ -72,7 +76,31 @@ public struct LitEndpoint: Sendable {
         runsInline: Bool = false
     ) {
         // The closure is created here, in the caller's module, where `API` is a concrete type: the worker's
-        // per-batch code (`PredictBatch.run`) is specialised for it.
+        // per-batch code (`PredictBatch.run`) is specialised for it. A body kind or a custom response seen here means
+        // the caller is generic code that the more specific overloads (LitEndpoint+Bodies.swift) could not match:
+        // the kinds are then found out per request.
+        if API.Request.self is any LitRequestBody.Type || API.Response.self == LitResponse.self {
+            self.init(
+                api,
+                path: path,
+                maxBatchSize: maxBatchSize,
+                batchTimeout: batchTimeout,
+                workersPerDevice: workersPerDevice,
+                devices: devices,
+                runsInline: runsInline,
+                runBatch: { batch, api, errors, body in
+                    PredictBatch.run(
+                        batch,
+                        on: api,
+                        errors: errors,
+                        body: body,
+                        requests: DynamicRequests<API.Request>.self,
+                        responses: DynamicResponses<API.Response>.self
+                    )
+                }
+            )
+            return
+        }
         self.init(
             api,
             path: path,
@@ -81,7 +109,7 @@ public struct LitEndpoint: Sendable {
             workersPerDevice: workersPerDevice,
             devices: devices,
             runsInline: runsInline,
-            runBatch: { batch, api, errors in PredictBatch.run(batch, on: api, errors: errors) }
+            runBatch: { batch, api, errors, _ in PredictBatch.run(batch, on: api, errors: errors) }
         )
     }
 
@@ -95,7 +123,7 @@ public struct LitEndpoint: Sendable {
         workersPerDevice: Int,
         devices: Int,
         runsInline: Bool,
-        runBatch: @escaping @Sendable ([Job], API, ErrorAnswers) -> Void
+        runBatch: @escaping @Sendable ([Job], API, ErrorAnswers, RequestBodyContext) -> Void
     ) {
         self.path = path
         self.runsInline = runsInline
@@ -104,7 +132,10 @@ public struct LitEndpoint: Sendable {
         self.workersPerDevice = workersPerDevice
         self.devices = devices
         self.name = String(describing: API.self)
-        self.needsRequestHeaders = API.needsRequestHeaders
+        self.requestBody = RequestBodyKind(API.Request.self)
+        self.answersCustomResponses = API.Response.self == LitResponse.self
+        // A body kind needs the Content-Type and gives the API the header fields (RawBody.headers).
+        self.needsRequestHeaders = API.needsRequestHeaders || requestBody != nil
         self.authorize = { context in try api.authorize(context) }
         self.makeRuntime = { context in
             if context.endpoint.runsInline {
@@ -115,6 +146,7 @@ public struct LitEndpoint: Sendable {
                     engine: PredictEngine(
                         prototype: api,
                         errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger),
+                        body: RequestBodyContext(path: context.endpoint.path),
                         runBatch: runBatch
                     ),
                     context: context
@@ -176,7 +208,8 @@ public struct LitEndpoint: Sendable {
         self.devices = devices
         self.name = String(describing: Codec.API.self)
         self.isStreaming = true
-        self.needsRequestHeaders = Codec.API.needsRequestHeaders
+        self.requestBody = RequestBodyKind(Codec.API.Request.self)
+        self.needsRequestHeaders = Codec.API.needsRequestHeaders || requestBody != nil
         self.authorize = { context in try api.authorize(context) }
         self.makeRuntime = { context in
             .pooled(

@@ -135,7 +135,7 @@ extension StreamingCodec {
 /// with `{"error": "..."}`.
 struct NDJSONCodec<API: LitStreamingAPI>: StreamingCodec {
     func decode(body: [UInt8], context: RequestContext, api: API) throws -> (API.Input, Void) {
-        let request = try LitJSON.decode(API.Request.self, from: body)
+        let request = try StreamingRequests.decode(API.Request.self, body: body, context: context)
         return (try api.decodeRequest(request, context: context), ())
     }
     func isStreamed(_ state: Void) -> Bool { true }
@@ -155,11 +155,14 @@ struct NDJSONCodec<API: LitStreamingAPI>: StreamingCodec {
 }
 
 /// Content types a streaming endpoint can answer with.
-public enum StreamContentType: Sendable {
+public enum StreamContentType: Sendable, Hashable {
     /// `application/x-ndjson`: one JSON value per line.
     case ndjson
     /// `text/event-stream`: server-sent events.
     case eventStream
     /// `application/json`: one JSON body.
     case json
+    /// Any other media type (`audio/wav`, `application/octet-stream`, ...), for binary streams (``BinaryStreamCodec``).
+    /// An invalid value (a control character, no `/`) makes the answer a logged `500`.
+    case media(String)
 }

@@ -3,7 +3,14 @@ extension PredictBatch {
     /// steps, each framed by its "will" and "did" event. Kept apart so that the path without observation stays
     /// exactly the plain one; the events themselves are not inlinable. Keep the two in step.
     @inlinable
-    static func runObserved<API: LitAPI>(_ batch: [Job], on api: API, errors: ErrorAnswers) {
+    static func runObserved<API: LitAPI, Requests: RequestDecoding, Responses: ResponseEncoding>(
+        _ batch: [Job],
+        on api: API,
+        errors: ErrorAnswers,
+        body: RequestBodyContext,
+        requests: Requests.Type,
+        responses: Responses.Type
+    ) where Requests.Request == API.Request, Responses.Response == API.Response {
         var inputs: [API.Input] = []
         inputs.reserveCapacity(batch.count)
         var survivors: [Job]? = nil
@@ -11,7 +18,7 @@ extension PredictBatch {
             let job = batch[index]
             let decodeStart = RequestObservation.willDecode(job)
             do {
-                let request = try JSONBridge.decode(API.Request.self, from: job.body)
+                let request = try Requests.decode(job, context: body)
                 inputs.append(try api.decodeRequest(request, context: job.hookContext))
                 RequestObservation.didDecode(job, since: decodeStart, error: nil)
                 survivors?.append(job)
@@ -41,9 +48,10 @@ extension PredictBatch {
             let job = owners[index]
             let encodeStart = RequestObservation.willEncode(job)
             do {
-                let body = try JSONBridge.encode(try api.encodeResponse(outputs[index], context: job.hookContext))
+                let response = try api.encodeResponse(outputs[index], context: job.hookContext)
+                let answer = try Responses.prepare(response, for: job, errors: errors)
                 RequestObservation.didEncode(job, since: encodeStart, error: nil)
-                job.succeed(json: body)
+                job.deliver(answer)
             } catch {
                 RequestObservation.didEncode(job, since: encodeStart, error: error)
                 job.fail(error, hook: "encodeResponse", errors: errors)

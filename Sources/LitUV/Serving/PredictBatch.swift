@@ -11,10 +11,31 @@ enum PredictBatch {
     /// `LoopWakeups`).
     @inlinable
     static func run<API: LitAPI>(_ batch: [Job], on api: API, errors: ErrorAnswers) {
+        run(
+            batch,
+            on: api,
+            errors: errors,
+            body: RequestBodyContext(),
+            requests: JSONRequests<API.Request>.self,
+            responses: JSONResponses<API.Response>.self
+        )
+    }
+
+    /// ``run(_:on:errors:)`` with the request and response kinds chosen when the endpoint was created (JSON, a
+    /// ``LitRequestBody``, a ``LitResponse``): types, so that the specialised code has no per-request choice.
+    @inlinable
+    static func run<API: LitAPI, Requests: RequestDecoding, Responses: ResponseEncoding>(
+        _ batch: [Job],
+        on api: API,
+        errors: ErrorAnswers,
+        body: RequestBodyContext,
+        requests: Requests.Type,
+        responses: Responses.Type
+    ) where Requests.Request == API.Request, Responses.Response == API.Response {
         // Callbacks or tracing on: every job of the run has an observation (or none has). Without them this check
         // is all the request path pays (docs/ARCHITECTURE.md, "Callbacks").
         if batch.first?.observation != nil {
-            runObserved(batch, on: api, errors: errors)
+            runObserved(batch, on: api, errors: errors, body: body, requests: requests, responses: responses)
             return
         }
         var inputs: [API.Input] = []
@@ -24,7 +45,7 @@ enum PredictBatch {
         for index in batch.indices {
             let job = batch[index]
             do {
-                let request = try JSONBridge.decode(API.Request.self, from: job.body)
+                let request = try Requests.decode(job, context: body)
                 inputs.append(try api.decodeRequest(request, context: job.hookContext))
                 survivors?.append(job)
             } catch {
@@ -48,9 +69,8 @@ enum PredictBatch {
         for index in owners.indices {
             do {
                 let job = owners[index]
-                job.succeed(
-                    json: try JSONBridge.encode(try api.encodeResponse(outputs[index], context: job.hookContext))
-                )
+                let response = try api.encodeResponse(outputs[index], context: job.hookContext)
+                try Responses.deliver(response, to: job, errors: errors)
             } catch {
                 owners[index].fail(error, hook: "encodeResponse", errors: errors)
             }

@@ -2,8 +2,10 @@
 struct PredictEngine<API: LitAPI>: BatchEngine {
     let prototype: API
     let errors: ErrorAnswers
+    /// What body kinds are told when they are built.
+    let body: RequestBodyContext
     /// ``PredictBatch/run(_:on:errors:)``, specialised for `API` where the endpoint was created.
-    let runBatch: @Sendable ([Job], API, ErrorAnswers) -> Void
+    let runBatch: @Sendable ([Job], API, ErrorAnswers, RequestBodyContext) -> Void
 
     func setup(_ api: inout API, device: Device) throws { try api.setup(device: device) }
     func isHealthy(_ api: API) -> Bool { api.health() }
@@ -13,6 +15,6 @@ struct PredictEngine<API: LitAPI>: BatchEngine {
     var streamsOutput: Bool { false }
 
     func run(_ batch: [Job], on api: API) {
-        runBatch(batch, api, errors)
+        runBatch(batch, api, errors, body)
     }
 }

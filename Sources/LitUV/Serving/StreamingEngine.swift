@@ -108,7 +108,7 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
         if !stream.started {
             stream.started = true
             let trailer = codec.errorTrailer("Request timed out", state: stream.state)
-            job.stream(.head(contentType(stream.state), timeoutTrailer: trailer))
+            job.stream(try head(stream.state, timeoutTrailer: trailer))
         }
         guard !bytes.isEmpty else { return }
         try waitForCredit(job)
@@ -131,12 +131,34 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
         if !hasCredit { throw HTTPError(503, "Client is not reading the stream") }
     }
 
-    private func contentType(_ state: Codec.State) -> HTTPResponse.ContentType {
+    /// The content type of a whole answer, and the media type when it is not one of the server's own.
+    private func contentType(_ state: Codec.State) throws -> (HTTPResponse.ContentType, String?) {
         switch codec.contentType(state) {
-        case .ndjson: .ndjson
-        case .eventStream: .eventStream
-        case .json: .json
+        case .ndjson: return (.ndjson, nil)
+        case .eventStream: return (.eventStream, nil)
+        case .json: return (.json, nil)
+        case .media(let type):
+            guard HeaderValidation.isValidMediaType(type) else {
+                throw InvalidStreamMediaType(value: type)
+            }
+            return (.none, type)
         }
+    }
+
+    private func head(_ state: Codec.State, timeoutTrailer: [UInt8]) throws -> HTTPStreamEvent {
+        let (type, mediaType) = try contentType(state)
+        return .head(type, mediaType: mediaType, timeoutTrailer: timeoutTrailer)
+    }
+
+    /// A whole (not streamed) answer.
+    private func wholeAnswer(_ state: Codec.State, body: [UInt8]) throws -> HTTPResponse {
+        let (type, mediaType) = try contentType(state)
+        return HTTPResponse(
+            status: .ok,
+            contentType: type,
+            body: body,
+            headers: mediaType.map { [("Content-Type", $0)] } ?? []
+        )
     }
 
     private func finish(_ stream: Stream) {
@@ -146,13 +168,11 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
             if stream.streamed {
                 if !stream.started {
                     let trailer = codec.errorTrailer("Request timed out", state: stream.state)
-                    stream.job.stream(.head(contentType(stream.state), timeoutTrailer: trailer))
+                    stream.job.stream(try head(stream.state, timeoutTrailer: trailer))
                 }
                 stream.job.stream(.end(end))
             } else {
-                stream.job.finish(
-                    HTTPResponse(status: .ok, contentType: contentType(stream.state), body: stream.aggregate + end)
-                )
+                stream.job.finish(try wholeAnswer(stream.state, body: stream.aggregate + end))
             }
         } catch {
             fail(stream, response: answer(for: error, hook: "encodeResponse"), message: "Internal server error")
@@ -169,4 +189,10 @@ struct StreamingEngine<Codec: StreamingCodec>: BatchEngine {
             stream.job.finish(response)
         }
     }
+}
+
+/// A codec's ``StreamContentType/media(_:)`` that cannot be sent as `Content-Type` (logged, answered 500).
+struct InvalidStreamMediaType: Error, CustomStringConvertible {
+    let value: String
+    var description: String { "invalid stream content type \"\(value)\"" }
 }
