@@ -124,7 +124,8 @@ final class ServerRuntime: @unchecked Sendable {
                 workersPerDevice: definition.workersPerDevice,
                 devices: definition.devices,
                 enforcesMinimumBodyDataRate: definition.enforcesMinimumBodyDataRate,
-                requestBody: definition.requestBody
+                requestBody: definition.requestBody,
+                formLimits: definition.formLimits
             )
             let statistics = metrics.endpointStatistics(path: definition.path)
             let kind = definition.makeRuntime(

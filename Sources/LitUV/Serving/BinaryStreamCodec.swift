@@ -81,12 +81,13 @@ enum StreamingRequests {
     static func decode<Request: Decodable>(
         _ type: Request.Type,
         body: [UInt8],
-        context: RequestContext
+        context: RequestContext,
+        limits: FormLimits = FormLimits()
     ) throws -> Request {
         guard let kind = type as? any LitRequestBody.Type else { return try LitJSON.decode(type, from: body) }
         let raw = RawBody(bytes: body, contentType: context.header("content-type"), headers: context.headers)
-        guard let request = try kind.init(body: raw, context: RequestBodyContext(path: context.path)) as? Request
-        else {
+        let bodyContext = RequestBodyContext(path: context.path, formLimits: limits)
+        guard let request = try kind.init(body: raw, context: bodyContext) as? Request else {
             throw HTTPError(500, "Request kind mismatch")
         }
         return request

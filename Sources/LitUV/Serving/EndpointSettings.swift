@@ -17,6 +17,8 @@ struct LitEndpointSettings: Sendable {
     var enforcesMinimumBodyDataRate = true
     /// The API's request body kind when it is not JSON: its `Content-Type` is checked at head time.
     var requestBody: RequestBodyKind? = nil
+    /// Limits on form bodies (``LitEndpoint/formLimits``).
+    var formLimits = FormLimits()
     var workerCount: Int { devices * workersPerDevice }
 }
 

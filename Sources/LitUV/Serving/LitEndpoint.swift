@@ -44,6 +44,10 @@ public struct LitEndpoint: Sendable {
     /// upload (a microphone, a sensor feed): their bodies are then only subject to the idle timeout between reads
     /// (``LitServer/Configuration/keepAliveTimeout``) and the size limit.
     public var enforcesMinimumBodyDataRate: Bool = true
+    /// Limits on `multipart/form-data` and `application/x-www-form-urlencoded` bodies, for an API whose `Request` is
+    /// `MultipartForm` or `URLEncodedForm` (``LitRequestBody``): over one, the request is answered `413` with the
+    /// limit named. The whole body is also bounded by the server's `limits.maxPayloadSize`. Default ``FormLimits``'s.
+    public var formLimits = FormLimits()
     /// Whether the API asked for request headers in its `RequestContext` (always, for a body kind).
     let needsRequestHeaders: Bool
     /// The API's request body kind, when it is not JSON (``LitRequestBody``).
@@ -146,7 +150,7 @@ public struct LitEndpoint: Sendable {
                     engine: PredictEngine(
                         prototype: api,
                         errors: ErrorAnswers(name: context.endpoint.name, logger: context.logger),
-                        body: RequestBodyContext(path: context.endpoint.path),
+                        body: RequestBodyContext(path: context.endpoint.path, formLimits: context.endpoint.formLimits),
                         runBatch: runBatch
                     ),
                     context: context

@@ -58,11 +58,16 @@ extension LitRequestBody {
 public struct RequestBodyContext: Sendable {
     /// The endpoint's path.
     public var path: String
+    /// The endpoint's limits for form bodies (``LitEndpoint/formLimits``).
+    public var formLimits: FormLimits
 
     /// Creates a context (for testing a body kind).
-    /// - Parameter path: The endpoint's path.
-    public init(path: String = "/predict") {
+    /// - Parameters:
+    ///   - path: The endpoint's path.
+    ///   - formLimits: The limits for form bodies.
+    public init(path: String = "/predict", formLimits: FormLimits = FormLimits()) {
         self.path = path
+        self.formLimits = formLimits
     }
 }
 
