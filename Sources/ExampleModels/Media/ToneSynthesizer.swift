@@ -10,6 +10,8 @@ import Glibc
 /// crosses zero about `2 × frequency × duration` times and peaks at `amplitude × 32767`. It has
 /// `round(duration × sampleRate)` samples.
 public struct Tone: Sendable, Hashable {
+    /// The media type of a WAV file.
+    public static let contentType = "audio/wav"
     /// Samples per second: 22,050 Hz (so frequencies up to, not including, 11,025 Hz).
     public static let sampleRate = 22_050
     /// The longest tone, in seconds (30 s is 661,500 samples, a 1.3 MB WAV).
