@@ -21,6 +21,7 @@ struct Example: ParsableCommand {
         case embed
         case imageStats = "image-stats"
         case tone
+        case bytes  // BodiesModels.swift
     }
 
     @Option(help: "Address to listen on.")
@@ -152,6 +153,12 @@ struct Example: ParsableCommand {
         var endpoints: [LitEndpoint]
         let examples: [String]
         switch model {
+        case .bytes:
+            (endpoints, examples) = BodiesModels.endpoints(
+                maxBatchSize: maxBatchSize,
+                batchTimeout: batchTimeout,
+                workers: threads.workers
+            )
         case .square:
             endpoints = [
                 LitEndpoint(
