@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libpng for the image-stats example model only (LitUV itself does not decode images).
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(
             name: "LitUV",
             dependencies: [
@@ -41,7 +43,7 @@ let package = Package(
         ),
         .target(name: "LitUVOpenAI", dependencies: ["LitUV"]),
         .target(name: "LitUVOpenInference", dependencies: ["LitUV"]),
-        .target(name: "ExampleModels", dependencies: ["LitUV", "LitUVOpenAI"]),
+        .target(name: "ExampleModels", dependencies: ["LitUV", "LitUVOpenAI", "CPNG"]),
         // Command-line options shared by lituv-example and lituv-bench.
         .target(
             name: "LitUVCommandLine",
@@ -73,7 +75,7 @@ let package = Package(
         .testTarget(
             name: "LitUVTests",
             dependencies: [
-                "LitUV", "LitUVOpenAI", "LitUVOpenInference", "CUV", "CZlib",
+                "LitUV", "LitUVOpenAI", "LitUVOpenInference", "CUV", "CZlib", "ExampleModels",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -19,6 +19,8 @@ struct Example: ParsableCommand {
         case square, sleep
         case tinyLM = "tiny-lm"
         case embed
+        case imageStats = "image-stats"
+        case tone
         case bytes  // BodiesModels.swift
     }
 
@@ -33,8 +35,10 @@ struct Example: ParsableCommand {
     @Option(
         help: """
             The model: square (x², LitServe's example), sleep (x², sleeping --predict-delay-ms per batch), \
-            tiny-lm (a small text generator: NDJSON tokens on /predict, OpenAI chat on /v1/chat/completions) or \
-            embed (a hashing text embedding: OpenAI /v1/embeddings, and /predict).
+            tiny-lm (a small text generator: NDJSON tokens on /predict, OpenAI chat on /v1/chat/completions), \
+            embed (a hashing text embedding: OpenAI /v1/embeddings, and /predict), image-stats (upload a PNG or \
+            PPM in the form field "file": size, mean colour and histogram as JSON) or tone (JSON frequency and \
+            duration in, a 16-bit mono WAV out; streamed in chunks on /predict/stream or with "stream": true).
             """
     )
     var model: Model = .square
@@ -102,6 +106,7 @@ struct Example: ParsableCommand {
     @OptionGroup(title: "Continuous batching") var continuous: ContinuousOptions
     @OptionGroup(title: "Open Inference Protocol") var openInference: OpenInferenceOptions
     @OptionGroup(title: "Async predictions") var asyncOptions: AsyncOptions
+    @OptionGroup(title: "Media models") var media: MediaOptions
     @Flag(name: .customLong("no-metrics"), help: "Record no metrics; /metrics answers 404.")
     var metricsOff = false
 
@@ -121,6 +126,9 @@ struct Example: ParsableCommand {
         }
         if runsInline {
             guard model != .tinyLM else { throw ValidationError("--inline: tiny-lm streams, which needs workers") }
+            guard model != .imageStats, model != .tone else {
+                throw ValidationError("--inline: \(model.rawValue) is served by predict workers")
+            }
             guard maxBatchSize == 1 else { throw ValidationError("--inline answers one request at a time") }
         }
         if continuous.continuous && model != .tinyLM { throw ValidationError("--continuous serves tiny-lm only") }
@@ -254,6 +262,10 @@ struct Example: ParsableCommand {
                 #"curl URL/v1/embeddings -H 'Content-Type: application/json' "#
                     + #"-d '{"model": "embed", "input": "a white rabbit"}'"#
             ]
+        case .imageStats, .tone:
+            let served = mediaEndpoints(batchTimeout: batchTimeout)
+            endpoints = served.endpoints
+            examples = served.examples
         }
         // The application's swift-metrics backend: swift-prometheus, shown on /metrics.
         if !metricsOff { LitServer.bootstrapMetrics() }
