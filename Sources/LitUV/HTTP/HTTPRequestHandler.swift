@@ -31,9 +31,52 @@ final class RequestCapture: Sendable {
     /// The `traceparent` and `tracestate` fields, when a tracer is bootstrapped (else empty).
     let traceHeaders: [(name: String, value: String)]
 
-    init(headers: [(name: String, value: String)] = [], traceHeaders: [(name: String, value: String)] = []) {
+    /// The `Content-Type` field value, for an endpoint with a body kind (nil when the request has none).
+    let contentType: String?
+    /// Every header field packed as bytes (`name:value\n` each, see ``packHeaderFields(_:in:)``), for an endpoint
+    /// with a body kind that did not ask for ``headers``: one copy of the head's fields, turned into strings only if
+    /// the API reads them. Empty otherwise.
+    let packedHeaders: [UInt8]
+    /// Where the connection feeds the body as it arrives instead of collecting it (the dispatched body is then
+    /// empty), or nil to collect it.
+    let bodySink: (any HTTPBodySink)?
+
+    init(
+        headers: [(name: String, value: String)] = [],
+        traceHeaders: [(name: String, value: String)] = [],
+        contentType: String? = nil,
+        packedHeaders: [UInt8] = [],
+        bodySink: (any HTTPBodySink)? = nil
+    ) {
         self.headers = headers
         self.traceHeaders = traceHeaders
+        self.contentType = contentType
+        self.packedHeaders = packedHeaders
+        self.bodySink = bodySink
+    }
+
+    /// The head's header fields as one byte array: `name:value\n` per field, in order. A parsed name holds no `:`
+    /// and a parsed value no line feed, so the packing splits back unambiguously.
+    static func packHeaderFields(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> [UInt8] {
+        var size = 0
+        for field in head.headers { size += field.name.count + field.value.count + 2 }
+        var packed: [UInt8] = []
+        packed.reserveCapacity(size)
+        for field in head.headers {
+            packed.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[field.name]))
+            packed.append(UInt8(ascii: ":"))
+            packed.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[field.value]))
+            packed.append(UInt8(ascii: "\n"))
+        }
+        return packed
+    }
+
+    /// The `Content-Type` field's value in the head, or nil.
+    static func contentType(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> String? {
+        for field in head.headers where HTTPRequestParser.equalsIgnoringCase(buffer, field.name, "content-type") {
+            return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.value]), as: UTF8.self)
+        }
+        return nil
     }
 }
 

@@ -12,6 +12,11 @@ final class HTTPServerConnection: TCPConnectionHandler {
         var body: [UInt8]
         /// The route collects the body (`.collectBody`); a flag so that body bytes do not copy the route.
         var collectsBody: Bool
+        /// The route's sink, fed each body slice instead of `body` (``RequestCapture/bodySink``).
+        var sink: (any HTTPBodySink)?
+        /// The sink refused the request part-way through its body and the answer is queued: the rest of the body is
+        /// read and dropped.
+        var answered = false
         var decoration: ResponseDecoration?
     }
 
@@ -160,6 +165,10 @@ final class HTTPServerConnection: TCPConnectionHandler {
             case .body(let range, let consumed):
                 if live.current?.collectsBody == true {
                     live.current!.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice[range]))
+                } else if let sink = live.current?.sink,
+                    let refusal = sink.consume(UnsafeRawBufferPointer(rebasing: slice[range]))
+                {
+                    refuseDuringBody(refusal)
                 }
                 offset += consumed
             case .end(let consumed):
@@ -231,17 +240,34 @@ final class HTTPServerConnection: TCPConnectionHandler {
         }
         var body: [UInt8] = []
         var collectsBody = false
-        if case .collectBody = route {
-            collectsBody = true
-            if let length = head.contentLength, length > 0 { body.reserveCapacity(length) }
+        var sink: (any HTTPBodySink)?
+        if case .collectBody(_, let capture) = route {
+            if let bodySink = capture?.bodySink {
+                sink = bodySink
+            } else {
+                collectsBody = true
+                if let length = head.contentLength, length > 0 { body.reserveCapacity(length) }
+            }
         }
         live.current = InProgress(
             route: route,
             summary: summary,
             body: body,
             collectsBody: collectsBody,
+            sink: sink,
             decoration: decoration
         )
+    }
+
+    /// The route's body sink refused the request part-way through its body: the answer is queued at once (the
+    /// client hears it while it is still sending) and the rest of the body is dropped as it arrives, so that the
+    /// client's writes are not reset before it reads the answer and the connection stays usable.
+    private func refuseDuringBody(_ response: HTTPResponse) {
+        guard let summary = live.current?.summary else { return }
+        let decoration = live.current?.decoration
+        live.current?.sink = nil
+        live.current?.answered = true
+        enqueue(response, summary: summary, decoration: decoration)
     }
 
     private func finishRequest() {
@@ -254,6 +280,11 @@ final class HTTPServerConnection: TCPConnectionHandler {
         case .respond(let response), .refuse(let response):
             enqueue(response, summary: request.summary, decoration: request.decoration)
         case .collectBody(let target, let capture):
+            if request.answered { return }
+            if let refusal = request.sink?.finish() {
+                enqueue(refusal, summary: request.summary, decoration: request.decoration)
+                return
+            }
             let sequence = live.nextSequence
             live.nextSequence += 1
             let responder = HTTPResponder(connection: self, sequence: sequence)

@@ -279,14 +279,14 @@ final class LoopContext: HTTPRequestHandler {
                 )
                 if let refusal = endpoint.authorizer.refusal(for: context) { return .refuse(refusal) }
             }
-            if let kind = endpoint.settings.requestBody, let refusal = Self.bodyRefusal(kind, head, in: buffer) {
-                return .refuse(refusal)
+            var contentType: String?
+            if let kind = endpoint.settings.requestBody {
+                contentType = RequestCapture.contentType(head, in: buffer)
+                if let refusal = Self.bodyRefusal(kind, contentType) { return .refuse(refusal) }
             }
+            var traceHeaders: [(name: String, value: String)] = []
+            if runtime.tracesRequests { traceHeaders = TraceHeaders.capture(head, in: buffer) }
             var capture: RequestCapture?
-            if runtime.tracesRequests {
-                let traceHeaders = TraceHeaders.capture(head, in: buffer)
-                if !traceHeaders.isEmpty { capture = RequestCapture(traceHeaders: traceHeaders) }
-            }
             if endpoint.settings.needsRequestHeaders {
                 var headers: [(name: String, value: String)] = []
                 headers.reserveCapacity(head.headers.count)
@@ -298,7 +298,24 @@ final class LoopContext: HTTPRequestHandler {
                         )
                     )
                 }
-                capture = RequestCapture(headers: headers)
+                capture = RequestCapture(
+                    headers: headers,
+                    traceHeaders: traceHeaders,
+                    contentType: contentType,
+                    bodySink: endpoint.settings.requestBody?.parsesMultipartOnLoop == true
+                        ? Self.multipartSink(contentType, head, limits: endpoint.settings.formLimits) : nil
+                )
+            } else if let kind = endpoint.settings.requestBody {
+                // A body kind: the Content-Type, and the header fields as one packed copy, decoded only if read.
+                capture = RequestCapture(
+                    traceHeaders: traceHeaders,
+                    contentType: contentType,
+                    packedHeaders: RequestCapture.packHeaderFields(head, in: buffer),
+                    bodySink: kind.parsesMultipartOnLoop
+                        ? Self.multipartSink(contentType, head, limits: endpoint.settings.formLimits) : nil
+                )
+            } else if !traceHeaders.isEmpty {
+                capture = RequestCapture(traceHeaders: traceHeaders)
             }
             return .collectBody(target: index, capture: capture)
         }
@@ -336,19 +353,21 @@ final class LoopContext: HTTPRequestHandler {
 
     /// A body kind's refusal of the request's `Content-Type` (415, or 400 for a multipart form without a boundary),
     /// decided before the body is read.
-    private static func bodyRefusal(
-        _ kind: RequestBodyKind,
-        _ head: HTTPRequestHead,
-        in buffer: UnsafeRawBufferPointer
-    ) -> HTTPResponse? {
-        var contentType: String?
-        for field in head.headers where HTTPRequestParser.equalsIgnoringCase(buffer, field.name, "content-type") {
-            contentType = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.value]), as: UTF8.self)
-            break
-        }
+    private static func bodyRefusal(_ kind: RequestBodyKind, _ contentType: String?) -> HTTPResponse? {
         guard let refusal = kind.refusal(contentType) else { return nil }
         let status = (400...599).contains(refusal.status) ? refusal.status : 500
         return .error(HTTPStatus(status), refusal.detail)
+    }
+
+    /// A sink that parses a multipart body on this loop as it arrives; nil if the `Content-Type` cannot be parsed
+    /// (the refusal at head time has already answered such a request).
+    private static func multipartSink(
+        _ contentType: String?,
+        _ head: HTTPRequestHead,
+        limits: FormLimits
+    ) -> MultipartBodySink? {
+        guard let type = contentType.flatMap({ MediaType($0) }) else { return nil }
+        return try? MultipartBodySink(contentType: type, limits: limits, expectedBodyLength: head.contentLength)
     }
 
     private func methodNotAllowed(_ entry: Router.Entry) -> HTTPResponse {

@@ -129,7 +129,7 @@ extension Job {
     /// The body as a ``RawBody``: the job's own buffer (no copy), its content type and the captured header fields.
     @usableFromInline
     var rawBody: RawBody {
-        RawBody(bytes: body, contentType: header("content-type"), headers: fields.headers)
+        RawBody(bytes: body, fields: fields)
     }
 
     /// The first captured header field named `lowercasedName`, or nil.
@@ -157,6 +157,24 @@ extension Job {
     @usableFromInline
     func deliver(_ answer: PreparedAnswer) {
         finish(answer.response, wakeLoop: false)
+    }
+}
+
+extension RawBody {
+    /// A request's body with what the loop captured of its head: the `Content-Type`, and the header fields as
+    /// strings when the API asked for them (``LitAPI/needsRequestHeaders``), else packed until read.
+    init(bytes: [UInt8], fields: RequestFields) {
+        guard let head = fields.bodyHead else {
+            let contentType = fields.headers.first { $0.name.lowercased() == "content-type" }?.value
+            self.init(bytes: bytes, contentType: contentType, headers: fields.headers)
+            return
+        }
+        if fields.headers.isEmpty {
+            self.init(bytes: bytes, contentType: head.contentType, packedHeaders: head.packedHeaders)
+        } else {
+            self.init(bytes: bytes, contentType: head.contentType, headers: fields.headers)
+        }
+        if let sink = head.bodySink as? MultipartBodySink { parsedForm = sink.form }
     }
 }
 

@@ -1,8 +1,9 @@
 /// `multipart/form-data` (RFC 7578) as a request kind: `typealias Request = MultipartForm`.
 ///
 /// The `Content-Type` is checked before the body is read: another media type is a `415`, a missing or invalid
-/// `boundary` a `400`. The body is parsed on the predict worker with ``MultipartParser`` under the endpoint's
-/// ``LitEndpoint/formLimits``: a malformed body is a `400`, one over a limit a `413`, each with the reason.
+/// `boundary` a `400`. The body is parsed with ``MultipartParser`` under the endpoint's ``LitEndpoint/formLimits`` on
+/// the I/O loop, slice by slice as it arrives (it is never held whole): a malformed body is a `400`, one over a limit
+/// a `413`, each with the reason, answered as soon as the slice that shows it arrives.
 extension MultipartForm: LitRequestBody {
     /// `multipart/form-data`.
     public static var acceptedMediaTypes: [String] { ["multipart/form-data"] }
@@ -24,6 +25,10 @@ extension MultipartForm: LitRequestBody {
     /// Parses the body under the endpoint's limits.
     /// - Throws: ``HTTPError`` 400 (malformed) or 413 (over a limit), from the parser's ``FormError``.
     public init(body: RawBody, context: RequestBodyContext) throws {
+        if let form = body.parsedForm {
+            self = form  // parsed on the I/O loop as the body arrived
+            return
+        }
         guard let type = body.contentType.flatMap({ MediaType($0) }) else {
             throw HTTPError(415, "Unsupported Media Type: expected multipart/form-data")
         }

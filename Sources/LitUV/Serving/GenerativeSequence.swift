@@ -129,6 +129,8 @@ struct GenerativeFraming<Codec: StreamingCodec> {
         case .ndjson: .ndjson
         case .eventStream: .eventStream
         case .json: .json
+        // Generative codecs frame text (NDJSON, SSE, JSON); a media type of its own is not sent on this path.
+        case .media: .none
         }
     }
 }

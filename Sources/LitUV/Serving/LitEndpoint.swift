@@ -153,8 +153,8 @@ public struct LitEndpoint: Sendable {
         self.name = String(describing: API.self)
         self.requestBody = RequestBodyKind(API.Request.self)
         self.answersCustomResponses = API.Response.self == LitResponse.self
-        // A body kind needs the Content-Type and gives the API the header fields (RawBody.headers).
-        self.needsRequestHeaders = API.needsRequestHeaders || requestBody != nil
+        // A body kind's Content-Type and packed header fields are captured apart (RequestCapture), without this.
+        self.needsRequestHeaders = API.needsRequestHeaders
         self.authorize = { context in try api.authorize(context) }
         self.makeRuntime = { context in
             if context.endpoint.runsInline {
@@ -228,7 +228,7 @@ public struct LitEndpoint: Sendable {
         self.name = String(describing: Codec.API.self)
         self.isStreaming = true
         self.requestBody = RequestBodyKind(Codec.API.Request.self)
-        self.needsRequestHeaders = Codec.API.needsRequestHeaders || requestBody != nil
+        self.needsRequestHeaders = Codec.API.needsRequestHeaders
         self.authorize = { context in try api.authorize(context) }
         self.makeRuntime = { context in
             .pooled(

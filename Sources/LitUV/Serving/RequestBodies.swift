@@ -73,14 +73,29 @@ public struct RequestBodyContext: Sendable {
 
 /// A request body as it arrived: the bytes, the `Content-Type` and every header field of the request.
 ///
-/// `bytes` is the buffer the connection collected the body into, handed over without a further copy.
+/// `bytes` is the buffer the connection collected the body into, handed over without a further copy. The header
+/// fields are kept as the bytes they arrived in and turned into strings only when ``headers`` or ``header(_:)`` is
+/// read, so an API that reads the bytes alone pays nothing for them.
 public struct RawBody: LitRequestBody {
     /// The body bytes.
     public var bytes: [UInt8]
     /// The request's `Content-Type` field value as sent (parameters included), or nil.
     public var contentType: String?
+    /// The header fields: strings, or packed bytes not yet decoded.
+    private var fields: HeaderFields
+    /// The form the I/O loop already parsed from this body as it arrived (then ``bytes`` is empty).
+    var parsedForm: MultipartForm?
+
     /// The request's header fields, names as sent, in order.
-    public var headers: [(name: String, value: String)]
+    public var headers: [(name: String, value: String)] {
+        get {
+            switch fields {
+            case .strings(let headers): return headers
+            case .packed(let packed): return HeaderFields.unpack(packed)
+            }
+        }
+        set { fields = .strings(newValue) }
+    }
 
     /// Every media type is accepted, and a body without a `Content-Type` too.
     public static var acceptedMediaTypes: [String] { [] }
@@ -93,7 +108,14 @@ public struct RawBody: LitRequestBody {
     public init(bytes: [UInt8], contentType: String? = nil, headers: [(name: String, value: String)] = []) {
         self.bytes = bytes
         self.contentType = contentType
-        self.headers = headers
+        self.fields = .strings(headers)
+    }
+
+    /// A body whose header fields stay packed (`name:value\n` each, as the loop captured them) until read.
+    init(bytes: [UInt8], contentType: String?, packedHeaders: [UInt8]) {
+        self.bytes = bytes
+        self.contentType = contentType
+        self.fields = .packed(packedHeaders)
     }
 
     /// Takes the body as it is.
@@ -108,8 +130,13 @@ public struct RawBody: LitRequestBody {
     /// - Parameter name: A field name.
     /// - Returns: Its value.
     public func header(_ name: String) -> String? {
-        let wanted = name.lowercased()
-        return headers.first { $0.name.lowercased() == wanted }?.value
+        switch fields {
+        case .strings(let headers):
+            let wanted = name.lowercased()
+            return headers.first { $0.name.lowercased() == wanted }?.value
+        case .packed(let packed):
+            return HeaderFields.find(Array(name.utf8), in: packed)
+        }
     }
 
     /// `type/subtype` of a `Content-Type` value: before any `;`, trimmed, lower case.
@@ -136,11 +163,56 @@ struct RequestBodyKind: Sendable {
     let name: String
     /// ``LitRequestBody/refusal(contentType:)``.
     let refusal: @Sendable (String?) -> HTTPError?
+    /// The kind is ``MultipartForm``: its body is parsed on the I/O loop as it arrives (``MultipartBodySink``).
+    let parsesMultipartOnLoop: Bool
 
     /// The kind of `type`, or nil when it is decoded from JSON.
     init?<Request>(_ type: Request.Type) {
         guard let kind = type as? any LitRequestBody.Type else { return nil }
         name = String(describing: kind)
         refusal = { contentType in kind.refusal(contentType: contentType) }
+        parsesMultipartOnLoop = kind == MultipartForm.self
+    }
+}
+
+/// ``RawBody``'s header fields: strings, or the packed bytes of the head (`name:value\n` per field, names without
+/// `:`, values without line feeds), decoded on demand.
+private enum HeaderFields: Sendable {
+    case strings([(name: String, value: String)])
+    case packed([UInt8])
+
+    /// Every packed field as strings, in order.
+    static func unpack(_ packed: [UInt8]) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        var start = 0
+        while start < packed.count {
+            let end = packed[start...].firstIndex(of: UInt8(ascii: "\n")) ?? packed.count
+            let colon = packed[start..<end].firstIndex(of: UInt8(ascii: ":")) ?? end
+            let name = String(decoding: packed[start..<colon], as: UTF8.self)
+            let value = String(decoding: packed[min(colon + 1, end)..<end], as: UTF8.self)
+            headers.append((name, value))
+            start = end + 1
+        }
+        return headers
+    }
+
+    /// The value of the first packed field named `name` (ASCII case-insensitive), or nil.
+    static func find(_ name: [UInt8], in packed: [UInt8]) -> String? {
+        var start = 0
+        while start < packed.count {
+            let end = packed[start...].firstIndex(of: UInt8(ascii: "\n")) ?? packed.count
+            let colon = packed[start..<end].firstIndex(of: UInt8(ascii: ":")) ?? end
+            if colon - start == name.count
+                && zip(packed[start..<colon], name).allSatisfy({ lowered($0) == lowered($1) })
+            {
+                return String(decoding: packed[min(colon + 1, end)..<end], as: UTF8.self)
+            }
+            start = end + 1
+        }
+        return nil
+    }
+
+    private static func lowered(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 }

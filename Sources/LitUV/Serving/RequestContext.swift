@@ -125,6 +125,9 @@ struct RequestFields: Sendable {
     var id: RequestID?
     /// Monotonic nanoseconds at which the request times out (`UInt64.max` for never).
     var deadline: UInt64 = .max
+    /// What the loop captured for an endpoint with a body kind (its `Content-Type`, the packed header fields); nil
+    /// for JSON endpoints.
+    var bodyHead: RequestCapture?
 }
 
 /// Whether a request is still wanted (a queued ``Job``).

@@ -78,6 +78,7 @@ final class ServedEndpoint: Sendable {
         fields.deadline = deadline
         if settings.needsRequestHeaders { fields.peerAddress = responder.connection.peerAddress }
         if let traceHeaders = capture?.traceHeaders, !traceHeaders.isEmpty { fields.traceHeaders = traceHeaders }
+        if settings.requestBody != nil { fields.bodyHead = capture }
         switch kind {
         case .inline(let predictor):
             let observation = observer?.admit(
