@@ -79,10 +79,13 @@ struct SlowReaderTests {
         try withRunningServer(server) { running in
             let client = try TestClient(port: running.port, timeout: 20)
             try client.send(pipelined(200))
-            // Checked once a keep-alive timeout: the first check records the unsent bytes, the second finds no
-            // progress and closes. What the kernel already held reaches the client; the rest never does.
+            // The first answer proves the server accepted the connection (so the open-connections gauge counts it
+            // until the server closes it); then the client reads nothing. Checked once a keep-alive timeout: the
+            // first check records the unsent bytes, the second finds no progress and closes. What the kernel
+            // already held reaches the client; the rest never does.
+            #expect(try client.readResponse().status == 200)
             #expect(waitUntilOnlyTheScrapeIsOpen(port: running.port), "the server should close the connection")
-            var answered = 0
+            var answered = 1
             var closed = false
             do {
                 for _ in 0..<200 {

@@ -41,7 +41,7 @@ struct GenerativeFraming<Codec: StreamingCodec> {
             sequence.aggregate += bytes
             return
         }
-        startIfNeeded(sequence)
+        try startIfNeeded(sequence)
         guard !bytes.isEmpty else { return }
         sequence.job.streamCredit.add(bytes.count, ordering: .acquiringAndReleasing)
         deliver(.chunk(bytes), for: sequence.job)
@@ -52,13 +52,15 @@ struct GenerativeFraming<Codec: StreamingCodec> {
         do {
             let end = try codec.end(state: &sequence.framing)
             if sequence.streamed {
-                startIfNeeded(sequence)
+                try startIfNeeded(sequence)
                 deliver(.end(end), for: sequence.job)
             } else {
+                let (type, mediaType) = try contentType(sequence.framing)
                 var response = HTTPResponse(
                     status: .ok,
-                    contentType: contentType(sequence.framing),
-                    body: sequence.aggregate + end
+                    contentType: type,
+                    body: sequence.aggregate + end,
+                    headers: mediaType.map { [("Content-Type", $0)] } ?? []
                 )
                 sequence.job.compressor?.compress(&response)
                 sequence.job.completions.deliver(.finished(sequence.job, response), wake: false)
@@ -106,11 +108,12 @@ struct GenerativeFraming<Codec: StreamingCodec> {
         return errors.response(for: error, hook: hook, requestID: job.hookContext.requestID)
     }
 
-    private mutating func startIfNeeded(_ sequence: GenerativeSequence<Codec>) {
+    private mutating func startIfNeeded(_ sequence: GenerativeSequence<Codec>) throws {
         guard !sequence.started else { return }
+        let (type, mediaType) = try contentType(sequence.framing)
         sequence.started = true
         let trailer = codec.errorTrailer("Request timed out", state: sequence.framing)
-        deliver(.head(contentType(sequence.framing), timeoutTrailer: trailer), for: sequence.job)
+        deliver(.head(type, mediaType: mediaType, timeoutTrailer: trailer), for: sequence.job)
     }
 
     private mutating func deliver(_ event: HTTPStreamEvent, for job: Job) {
@@ -124,13 +127,16 @@ struct GenerativeFraming<Codec: StreamingCodec> {
         sinks.append(sink)
     }
 
-    private func contentType(_ state: Codec.State) -> HTTPResponse.ContentType {
+    /// The content type of an answer, and the media type when it is not one of the server's own (a codec's
+    /// `.media`, checked like the streaming engine does: an invalid one is an error, never sent).
+    private func contentType(_ state: Codec.State) throws -> (HTTPResponse.ContentType, String?) {
         switch codec.contentType(state) {
-        case .ndjson: .ndjson
-        case .eventStream: .eventStream
-        case .json: .json
-        // Generative codecs frame text (NDJSON, SSE, JSON); a media type of its own is not sent on this path.
-        case .media: .none
+        case .ndjson: return (.ndjson, nil)
+        case .eventStream: return (.eventStream, nil)
+        case .json: return (.json, nil)
+        case .media(let type):
+            guard HeaderValidation.isValidMediaType(type) else { throw InvalidStreamMediaType(value: type) }
+            return (.none, type)
         }
     }
 }
