@@ -85,7 +85,7 @@ enum StreamingRequests {
         limits: FormLimits = FormLimits()
     ) throws -> Request {
         guard let kind = type as? any LitRequestBody.Type else { return try LitJSON.decode(type, from: body) }
-        let raw = RawBody(bytes: body, fields: context.fields)
+        let raw = RawBody(bytes: body, fields: context.fields, head: context.bodyHead)
         let bodyContext = RequestBodyContext(path: context.path, formLimits: limits)
         guard let request = try kind.init(body: raw, context: bodyContext) as? Request else {
             throw HTTPError(500, "Request kind mismatch")

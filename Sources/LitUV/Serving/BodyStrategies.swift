@@ -129,7 +129,7 @@ extension Job {
     /// The body as a ``RawBody``: the job's own buffer (no copy), its content type and the captured header fields.
     @usableFromInline
     var rawBody: RawBody {
-        RawBody(bytes: body, fields: fields)
+        RawBody(bytes: body, fields: fields, head: bodyHead)
     }
 
     /// The first captured header field named `lowercasedName`, or nil.
@@ -163,8 +163,8 @@ extension Job {
 extension RawBody {
     /// A request's body with what the loop captured of its head: the `Content-Type`, and the header fields as
     /// strings when the API asked for them (``LitAPI/needsRequestHeaders``), else packed until read.
-    init(bytes: [UInt8], fields: RequestFields) {
-        guard let head = fields.bodyHead else {
+    init(bytes: [UInt8], fields: RequestFields, head: RequestCapture?) {
+        guard let head else {
             let contentType = fields.headers.first { $0.name.lowercased() == "content-type" }?.value
             self.init(bytes: bytes, contentType: contentType, headers: fields.headers)
             return

@@ -41,6 +41,10 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
     /// For jobs of async engines: the link to the task that answers the job (``Job/cancel()`` cancels it) and where
     /// an async stream waits for credit. Nil for the synchronous engines.
     let asyncSlot: AsyncJobSlot?
+    /// What the loop captured for an endpoint with a body kind (its `Content-Type`, the packed header fields, the
+    /// multipart sink); nil for JSON endpoints. On the job, not in ``fields``, so that the fields JSON requests copy
+    /// around stay as they were.
+    let bodyHead: RequestCapture?
 
     init(
         body: [UInt8],
@@ -54,7 +58,8 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         compressor: ResponseCompressor? = nil,
         observation: RequestObservation? = nil,
         creditWaiter: Parker? = nil,
-        asyncSlot: AsyncJobSlot? = nil
+        asyncSlot: AsyncJobSlot? = nil,
+        bodyHead: RequestCapture? = nil
     ) {
         self.body = body
         self.arrival = arrival
@@ -68,6 +73,7 @@ final class Job: PendingResponse, RequestPresence, @unchecked Sendable {
         self.observation = observation
         self.creditWaiter = creditWaiter
         self.asyncSlot = asyncSlot
+        self.bodyHead = bodyHead
     }
 
     /// Worker side: claims the job for `predict`. False when it was cancelled or its deadline already passed.

@@ -40,6 +40,12 @@ public struct RequestContext: Sendable {
         )
     }
 
+    /// What the loop captured for a body kind (``Job/bodyHead``), when this is a queued job's context.
+    var bodyHead: RequestCapture? {
+        if case .job(let job) = storage { return job.bodyHead }
+        return nil
+    }
+
     var fields: RequestFields {
         get {
             switch storage {
@@ -125,9 +131,6 @@ struct RequestFields: Sendable {
     var id: RequestID?
     /// Monotonic nanoseconds at which the request times out (`UInt64.max` for never).
     var deadline: UInt64 = .max
-    /// What the loop captured for an endpoint with a body kind (its `Content-Type`, the packed header fields); nil
-    /// for JSON endpoints.
-    var bodyHead: RequestCapture?
 }
 
 /// Whether a request is still wanted (a queued ``Job``).

@@ -78,7 +78,6 @@ final class ServedEndpoint: Sendable {
         fields.deadline = deadline
         if settings.needsRequestHeaders { fields.peerAddress = responder.connection.peerAddress }
         if let traceHeaders = capture?.traceHeaders, !traceHeaders.isEmpty { fields.traceHeaders = traceHeaders }
-        if settings.requestBody != nil { fields.bodyHead = capture }
         switch kind {
         case .inline(let predictor):
             let observation = observer?.admit(
@@ -115,7 +114,8 @@ final class ServedEndpoint: Sendable {
                 compressor: decoration?.compressor,
                 observation: observation,
                 creditWaiter: jobsStream && !jobsRunAsync ? (sharedCreditWaiter ?? Parker()) : nil,
-                asyncSlot: jobsRunAsync ? AsyncJobSlot() : nil
+                asyncSlot: jobsRunAsync ? AsyncJobSlot() : nil,
+                bodyHead: settings.requestBody != nil ? capture : nil
             )
             inFlight.increment()
             if pool.submit(job) {
