@@ -279,43 +279,19 @@ final class LoopContext: HTTPRequestHandler {
                 )
                 if let refusal = endpoint.authorizer.refusal(for: context) { return .refuse(refusal) }
             }
-            var contentType: String?
             if let kind = endpoint.settings.requestBody {
-                contentType = RequestCapture.contentType(head, in: buffer)
-                if let refusal = Self.bodyRefusal(kind, contentType) { return .refuse(refusal) }
+                return bodyKindRoute(head, in: buffer, kind: kind, endpoint: endpoint.settings, target: index)
             }
-            var traceHeaders: [(name: String, value: String)] = []
-            if runtime.tracesRequests { traceHeaders = TraceHeaders.capture(head, in: buffer) }
             var capture: RequestCapture?
+            if runtime.tracesRequests {
+                let traceHeaders = TraceHeaders.capture(head, in: buffer)
+                if !traceHeaders.isEmpty { capture = RequestCapture(traceHeaders: traceHeaders) }
+            }
             if endpoint.settings.needsRequestHeaders {
-                var headers: [(name: String, value: String)] = []
-                headers.reserveCapacity(head.headers.count)
-                for field in head.headers {
-                    headers.append(
-                        (
-                            String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.name]), as: UTF8.self),
-                            String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.value]), as: UTF8.self)
-                        )
-                    )
-                }
                 capture = RequestCapture(
-                    headers: headers,
-                    traceHeaders: traceHeaders,
-                    contentType: contentType,
-                    bodySink: endpoint.settings.requestBody?.parsesMultipartOnLoop == true
-                        ? Self.multipartSink(contentType, head, limits: endpoint.settings.formLimits) : nil
+                    headers: Self.headerStrings(head, in: buffer),
+                    traceHeaders: capture?.traceHeaders ?? []
                 )
-            } else if let kind = endpoint.settings.requestBody {
-                // A body kind: the Content-Type, and the header fields as one packed copy, decoded only if read.
-                capture = RequestCapture(
-                    traceHeaders: traceHeaders,
-                    contentType: contentType,
-                    packedHeaders: RequestCapture.packHeaderFields(head, in: buffer),
-                    bodySink: kind.parsesMultipartOnLoop
-                        ? Self.multipartSink(contentType, head, limits: endpoint.settings.formLimits) : nil
-                )
-            } else if !traceHeaders.isEmpty {
-                capture = RequestCapture(traceHeaders: traceHeaders)
             }
             return .collectBody(target: index, capture: capture)
         }
@@ -357,6 +333,58 @@ final class LoopContext: HTTPRequestHandler {
         guard let refusal = kind.refusal(contentType) else { return nil }
         let status = (400...599).contains(refusal.status) ? refusal.status : 500
         return .error(HTTPStatus(status), refusal.detail)
+    }
+
+    /// The route of a request to an endpoint with a body kind: refused at once for a `Content-Type` the kind does
+    /// not accept, else its body is read with what the kind needs captured: the `Content-Type`, the header fields
+    /// (strings when the API asked for them, else one packed copy decoded only if read), and for a multipart form
+    /// the sink that parses the body as it arrives.
+    private func bodyKindRoute(
+        _ head: HTTPRequestHead,
+        in buffer: UnsafeRawBufferPointer,
+        kind: RequestBodyKind,
+        endpoint settings: LitEndpointSettings,
+        target: Int
+    ) -> HTTPRoute {
+        let contentType = RequestCapture.contentType(head, in: buffer)
+        if let refusal = Self.bodyRefusal(kind, contentType) { return .refuse(refusal) }
+        let traceHeaders = runtime.tracesRequests ? TraceHeaders.capture(head, in: buffer) : []
+        let sink = kind.parsesMultipartOnLoop ? Self.multipartSink(contentType, head, limits: settings.formLimits) : nil
+        let capture: RequestCapture
+        if settings.needsRequestHeaders {
+            capture = RequestCapture(
+                headers: Self.headerStrings(head, in: buffer),
+                traceHeaders: traceHeaders,
+                contentType: contentType,
+                bodySink: sink
+            )
+        } else {
+            capture = RequestCapture(
+                traceHeaders: traceHeaders,
+                contentType: contentType,
+                packedHeaders: RequestCapture.packHeaderFields(head, in: buffer),
+                bodySink: sink
+            )
+        }
+        return .collectBody(target: target, capture: capture)
+    }
+
+    /// Every header field of the head as strings, names as sent.
+    private static func headerStrings(
+        _ head: HTTPRequestHead,
+        in buffer: UnsafeRawBufferPointer
+    ) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(head.headers.count)
+        for field in head.headers {
+            headers.append(
+                (
+                    String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.name]), as: UTF8.self),
+                    String(decoding: UnsafeRawBufferPointer(rebasing: buffer[field.value]), as: UTF8.self)
+                )
+            )
+        }
+        return headers
     }
 
     /// A sink that parses a multipart body on this loop as it arrives; nil if the `Content-Type` cannot be parsed
