@@ -139,6 +139,7 @@ struct SupervisorTests {
             headers: ["Authorization: Bearer \(Self.key)"]
         )
         #expect(response.status == 200)
+        let accepted = ContinuousClock.now
         usleep(300_000)  // the supervisor has told the other child; both are in their 5 s drain delay
         for (pid, client) in kept {
             // Still served during the delay, with Connection: close (the drain delay's promise to load balancers).
@@ -146,7 +147,11 @@ struct SupervisorTests {
             do {
                 answer = try client.request("POST", "/predict", body: #"{"input": 2.0}"#)
             } catch {
-                Issue.record("child \(pid) (of \(kept.keys.sorted())): \(error)")
+                // Only a failure inside the delay counts: on a machine loaded enough to stall this test for seconds,
+                // the delay may have ended (and the drain closed the idle connection) before the request was sent.
+                if ContinuousClock.now - accepted < .seconds(4) {
+                    Issue.record("child \(pid) (of \(kept.keys.sorted())): \(error)")
+                }
                 continue
             }
             #expect(answer.status == 200, "child \(pid)")
