@@ -65,8 +65,23 @@ final class ExampleProcess {
         return process.terminationStatus
     }
 
-    var standardError: String {
-        String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    var standardError: String { Self.text(of: errors) }
+
+    /// What was written to `pipe`, read until end of file or for `timeout` seconds at most: a process that inherited
+    /// the pipe (a supervisor's child that outlived it) keeps it open, and must fail a test, not hang it.
+    static func text(of pipe: Pipe, timeout: Double = 10) -> String {
+        let descriptor = pipe.fileHandleForReading.fileDescriptor
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 100) > 0 else { continue }
+            let count = read(descriptor, &chunk, chunk.count)
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -95,7 +95,7 @@ struct SupervisorTests {
         kill(supervisor.process.processIdentifier, SIGTERM)
         #expect(supervisor.waitForExit() == 0)
         let printed =
-            String(decoding: supervisor.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            ExampleProcess.text(of: supervisor.output)
             + supervisor.standardError
         #expect(printed.contains("process 0 (pid \(first)) was killed by signal 6 (SIGABRT)"), "\(printed)")
     }
@@ -238,7 +238,7 @@ struct SupervisorTests {
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus != 0)
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let message = ExampleProcess.text(of: errors)
         #expect(message.contains("--processes must be at least 1"))
     }
 
@@ -257,7 +257,7 @@ struct SupervisorTests {
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 1)
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let message = ExampleProcess.text(of: errors)
         #expect(message.contains("already in use"), "\(message)")
     }
 
@@ -274,7 +274,7 @@ struct SupervisorTests {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let printed = ExampleProcess.text(of: output)
         process.waitUntilExit()
         #expect(process.terminationStatus == 1)
         #expect(printed.contains("5 times in a row: giving up"), "\(printed)")
